@@ -1,0 +1,44 @@
+# Atelier: `make run` serves the demo, `make test` runs the whole suite. Both set everything up.
+SHELL := /bin/sh
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint check serve migrate demo clean lock help
+
+help:
+	@echo "make run    set up, migrate, load the demo and serve it on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole test suite (DATABASE_URL picks the database)"
+	@echo "make lint   ruff, manage.py check and makemigrations --check"
+	@echo "make lock   re-pin requirements/*.lock from pyproject.toml (needs network)"
+
+# The virtualenv is rebuilt whenever a lock file changes.
+$(VENV)/.installed: requirements/dev.lock
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	@touch $@
+
+run: $(VENV)/.installed
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+	$(MANAGE) rundemo --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+lock:
+	$(BIN)/pip install --quiet uv
+	cd requirements && ../$(BIN)/uv pip compile ../pyproject.toml --python-version 3.12 --universal --generate-hashes -q -o base.lock
+	cd requirements && ../$(BIN)/uv pip compile ../pyproject.toml --extra dev --python-version 3.12 --universal --generate-hashes -q -o dev.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

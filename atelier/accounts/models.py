@@ -1,0 +1,79 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        # No password yet (an order placed for them by an agent or the API): they get in
+        # through a one-time link.
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.update(is_superuser=True, is_agent=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Roles are flags because one person may hold several."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Times are shown in this zone; blank: the platform's."
+    )
+    is_customer = models.BooleanField("customer", default=False)
+    is_expert = models.BooleanField("expert", default=False)
+    is_reviewer = models.BooleanField("QC reviewer", default=False)
+    is_agent = models.BooleanField(
+        "customer-experience agent", default=False, help_text="Sees and acts on every order."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+    @property
+    def roles(self) -> list[str]:
+        flags = {
+            "customer": self.is_customer,
+            "expert": self.is_expert,
+            "reviewer": self.is_reviewer,
+            "agent": self.is_agent,
+        }
+        return [role for role, held in flags.items() if held]
+
+    # Agents may do everything the engine can do, so Django's admin is theirs in full.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_agent or self.is_superuser
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return (self.is_active and self.is_agent) or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return (self.is_active and self.is_agent) or super().has_module_perms(app_label)

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from atelier.demo.seed import PASSWORD, PEOPLE, seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo people, services and orders (safe to run again)."
+
+    def handle(self, *args, **options):
+        created = seed()
+        if created:
+            self.stdout.write(f"Demo: created {len(created)} orders.")
+        else:
+            self.stdout.write("Demo: already loaded.")
+        self.stdout.write(
+            f"Demo logins (password {PASSWORD}): " + ", ".join(e for e, _, _ in PEOPLE)
+        )

@@ -1,0 +1,407 @@
+"""The demo that `make run` serves: the people and services of DESIGN.md, and orders in every
+state of the three flows, each reached by calling the real actions at moments in the past.
+
+Idempotent: people and services are updated in place; an order whose title exists is skipped.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from atelier.accounts.models import User
+from atelier.catalog.models import Service
+from atelier.core import clock
+from atelier.orders import actions
+from atelier.orders.actions import Upload
+from atelier.orders.models import FLOW_PRESETS, Flag, Order, QCReview
+from atelier.rewards.services import release_due
+
+PASSWORD = "atelier-demo"
+
+PEOPLE = [
+    # email, name, roles
+    ("customer@example.com", "Casey Customer", {"is_customer": True}),
+    ("expert@example.com", "Erin Expert", {"is_expert": True}),
+    ("expert2@example.com", "Ezra Expert", {"is_expert": True}),
+    ("reviewer@example.com", "Riley Reviewer", {"is_reviewer": True}),
+    ("agent@example.com", "Avery Agent", {"is_agent": True}),
+]
+
+SERVICES = [
+    # slug, name, included revisions, triage
+    ("resume-writing", "Resume writing", 3, False),
+    ("cover-letter", "Cover letter", 2, False),
+    ("linkedin-profile", "LinkedIn profile", 2, True),
+    ("translation", "Translation", 3, False),
+    ("proofreading", "Proofreading", 2, False),
+    ("voice-over", "Voice-over", 1, True),
+]
+
+
+def _doc(name: str, text: str, title: str = "") -> Upload:
+    return Upload(ContentFile(text.encode(), name=name), title=title)
+
+
+class Demo:
+    def __init__(self, now: datetime):
+        self.now = now
+        self.people = {
+            email.split("@")[0]: self._person(email, name, roles) for email, name, roles in PEOPLE
+        }
+        self.services = {
+            slug: self._service(slug, name, n, triage) for slug, name, n, triage in SERVICES
+        }
+        self.created: list[str] = []
+
+    def _person(self, email: str, name: str, roles: dict) -> User:
+        user = User.objects.filter(email=email).first() or User(email=email)
+        user.name = name
+        for role, held in roles.items():
+            setattr(user, role, held)
+        if user.pk is None:
+            user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    def _service(self, slug: str, name: str, included: int, triage: bool) -> Service:
+        service, _ = Service.objects.update_or_create(
+            slug=slug,
+            defaults={"name": name, "included_revisions": included, "revision_triage": triage},
+        )
+        return service
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def at(self, days_ago: float) -> datetime:
+        return self.now - timedelta(days=days_ago)
+
+    def step(self, days_ago: float, fn: Callable, *args, **kwargs):
+        with clock.frozen_at(self.at(days_ago)):
+            result = fn(*args, **kwargs)
+        for arg in args:  # actions work on a locked copy; keep ours current
+            if isinstance(arg, Order):
+                arg.refresh_from_db()
+        return result
+
+    def order(self, title: str, flow: str, service: str, days_ago: float, **fields) -> Order | None:
+        if Order.objects.filter(title=title, customer=self.people["customer"]).exists():
+            return None
+        self.created.append(title)
+        return self.step(
+            days_ago,
+            actions.create_order,
+            actor=self.people["agent"],
+            customer=self.people["customer"],
+            service=self.services[service],
+            title=title,
+            instructions=fields.pop(
+                "instructions", "Please keep it to one page and highlight leadership experience."
+            ),
+            reward_amount=fields.pop("reward", Decimal("120.00")),
+            attachments=[_doc("old-resume.txt", "Casey Customer\nProject manager, 2015-2025\n")],
+            **{**FLOW_PRESETS[flow], **fields},
+        )
+
+    def submit(self, order: Order, days_ago: float, n: int, expert: str = "expert") -> None:
+        self.step(
+            days_ago,
+            actions.submit_work,
+            order,
+            actor=self.people[expert],
+            notes=f"Version {n}: tightened the summary and reordered the achievements.",
+            files=[
+                _doc(
+                    f"resume-v{n}.md", f"# Casey Customer\n\nVersion {n} of the resume.\n", "Resume"
+                ),
+                _doc(
+                    f"cover-letter-v{n}.md",
+                    f"Dear hiring manager,\n\nVersion {n}.\n",
+                    "Cover letter",
+                ),
+            ],
+        )
+
+    def approve(self, order: Order, days_ago: float) -> None:
+        latest = order.submissions.order_by("-number").first()
+        self.step(
+            days_ago,
+            actions.review_submission,
+            latest,
+            actor=self.people["reviewer"],
+            decision=QCReview.Decision.APPROVE,
+        )
+
+    def open_delivery(self, order: Order, days_ago: float) -> None:
+        latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+        self.step(days_ago, actions.mark_delivery_opened, latest, actor=self.people["customer"])
+
+    def revise(
+        self, order: Order, days_ago: float, comments: str = "Please add my 2024 promotion."
+    ) -> None:
+        self.step(
+            days_ago,
+            actions.request_revision,
+            order,
+            actor=self.people["customer"],
+            comments=comments,
+        )
+
+    def assign(self, order: Order, days_ago: float, expert: str = "expert") -> None:
+        self.step(
+            days_ago,
+            actions.assign_expert,
+            order,
+            actor=self.people["agent"],
+            expert=self.people[expert],
+        )
+
+    def invite_and_accept(
+        self, order: Order, days_ago: float, winner: str | None = "expert"
+    ) -> None:
+        self.step(
+            days_ago,
+            actions.invite_experts,
+            order,
+            actor=self.people["agent"],
+            experts=[self.people["expert"], self.people["expert2"]],
+        )
+        if winner:
+            invitation = order.invitations.get(expert=self.people[winner])
+            self.step(
+                days_ago - 0.1, actions.accept_invitation, invitation, actor=self.people[winner]
+            )
+
+    # -- the three flows ---------------------------------------------------------------------
+
+    def writer_portal(self) -> None:
+        flow, svc = Order.Flow.WRITER_PORTAL, "resume-writing"
+        self.order("Resume refresh (new, not assigned)", flow, svc, 1)
+        if o := self.order("Resume for a product manager role (in progress)", flow, svc, 3):
+            self.assign(o, 2.9)
+        if o := self.order("Executive resume (delivered)", flow, svc, 6):
+            self.assign(o, 5.9)
+            self.submit(o, 4, 1)
+        if o := self.order("Graduate resume (revision requested)", flow, svc, 9):
+            self.assign(o, 8.9)
+            self.submit(o, 7, 1)
+            self.open_delivery(o, 6.5)
+            self.revise(o, 6)
+        if o := self.order("Career-change resume (revision delivered)", flow, svc, 12):
+            self.assign(o, 11.9)
+            self.submit(o, 10, 1)
+            self.revise(o, 9)
+            self.submit(o, 8, 2)
+        if o := self.order("Nurse resume (completed)", flow, svc, 45):
+            self.assign(o, 44.9)
+            self.submit(o, 42, 1)
+            self.open_delivery(o, 41.5)
+            self.step(41, actions.complete_order, o, actor=self.people["customer"])
+        if o := self.order("Teacher resume (expert asked an agent to complete)", flow, svc, 15):
+            self.assign(o, 14.9)
+            self.submit(o, 13, 1)
+            self.step(
+                2,
+                actions.raise_flag,
+                o,
+                actor=self.people["expert"],
+                kind=Flag.Kind.COMPLETION_REQUEST,
+                note="The customer confirmed by phone that they are happy.",
+            )
+        if o := self.order("Sales resume (cancelled)", flow, svc, 5):
+            self.step(
+                4.5,
+                actions.cancel_order,
+                o,
+                actor=self.people["agent"],
+                reason="The customer ordered twice.",
+            )
+
+    def expert_hub(self) -> None:
+        flow = Order.Flow.EXPERT_HUB
+        if o := self.order(
+            "Cover letter for a design studio (closable now)", flow, "cover-letter", 12
+        ):
+            self.assign(o, 11.9)
+            self.submit(o, 9, 1)
+            self.open_delivery(o, 8.5)
+        if o := self.order("Cover letter for a bank (not closable yet)", flow, "cover-letter", 4):
+            self.assign(o, 3.9)
+            self.submit(o, 2, 1)
+            self.open_delivery(o, 1.5)
+        if o := self.order(
+            "Cover letter for a charity (customer has not opened it)", flow, "cover-letter", 14
+        ):
+            self.assign(o, 13.9)
+            self.submit(o, 10, 1)
+        if o := self.order(
+            "LinkedIn profile (revision waiting for triage)", flow, "linkedin-profile", 8
+        ):
+            self.assign(o, 7.9)
+            self.submit(o, 6, 1)
+            self.open_delivery(o, 5.5)
+            self.revise(o, 5, "Could you also write my headline in Spanish?")
+        if o := self.order(
+            "LinkedIn profile (closed with a farewell)", flow, "linkedin-profile", 20
+        ):
+            self.assign(o, 19.9)
+            self.submit(o, 18, 1)
+            self.open_delivery(o, 17.5)
+            info = self.step(10, actions.close_info, o, actor=self.people["expert"])
+            self.step(
+                10,
+                actions.close_order,
+                o,
+                actor=self.people["expert"],
+                message=info.farewell_template,
+            )
+        if o := self.order(
+            "Cover letter, late revision (closable in 2 days)", flow, "cover-letter", 12
+        ):
+            self.assign(o, 11.9)
+            self.submit(o, 8, 1)
+            self.open_delivery(o, 7.8)
+            self.revise(o, 1.5)
+            self.submit(o, 1, 2)
+
+    def marketplace(self) -> None:
+        flow = Order.Flow.MARKETPLACE
+        self.order(
+            "Translate a birth certificate (speedy, not yet offered)",
+            flow,
+            "translation",
+            1,
+            reward=Decimal("45.00"),
+        )
+        if o := self.order(
+            "Translate a contract (speedy, invitations out)",
+            flow,
+            "translation",
+            2,
+            reward=Decimal("80.00"),
+        ):
+            self.invite_and_accept(o, 1.9, winner=None)
+        if o := self.order(
+            "Booked voice-over (waiting for the booked pro)",
+            flow,
+            "voice-over",
+            2,
+            assignment=Order.Assignment.BOOKING,
+            reward=Decimal("150.00"),
+        ):
+            self.step(
+                1.9,
+                actions.invite_experts,
+                o,
+                actor=self.people["agent"],
+                experts=[self.people["expert2"]],
+            )
+        proof = self.order(
+            "Proofread the translated thesis (linked, open)",
+            flow,
+            "proofreading",
+            3,
+            reward=Decimal("60.00"),
+        )
+        if o := self.order(
+            "Translate a thesis (speedy, taken)",
+            flow,
+            "translation",
+            3,
+            reward=Decimal("200.00"),
+            linked_order=proof,
+        ):
+            self.invite_and_accept(o, 2.9)
+        if o := self.order(
+            "Translate a menu (waiting for QC)",
+            flow,
+            "translation",
+            4,
+            assignment=Order.Assignment.CONTEST,
+        ):
+            self.invite_and_accept(o, 3.9)
+            self.submit(o, 1, 1)
+        if o := self.order("Translate a website (delivered after QC)", flow, "translation", 8):
+            self.invite_and_accept(o, 7.9)
+            self.submit(o, 6, 1)
+            self.approve(o, 5.5)
+        if o := self.order("Translate a brochure (revision requested)", flow, "translation", 10):
+            self.invite_and_accept(o, 9.9)
+            self.submit(o, 8, 1)
+            self.approve(o, 7.5)
+            self.revise(o, 7)
+        if o := self.order("Translate a manual (revision in QC)", flow, "translation", 11):
+            self.invite_and_accept(o, 10.9)
+            self.submit(o, 9, 1)
+            self.approve(o, 8.5)
+            self.revise(o, 8)
+            self.submit(o, 1, 2)
+        if o := self.order(
+            "Translate a press release (revision delivered)", flow, "translation", 12
+        ):
+            self.invite_and_accept(o, 11.9)
+            self.submit(o, 10, 1)
+            self.approve(o, 9.5)
+            self.revise(o, 9)
+            self.submit(o, 8, 2)
+            self.approve(o, 7.5)
+        if o := self.order(
+            "Translate an annual report (completed, reward released)",
+            flow,
+            "translation",
+            50,
+            reward=Decimal("300.00"),
+        ):
+            self.invite_and_accept(o, 49.9)
+            self.submit(o, 47, 1)
+            self.approve(o, 46)
+            self.step(44, actions.complete_order, o, actor=self.people["customer"])
+        if o := self.order(
+            "Translate a letter (completed, reward pending)",
+            flow,
+            "translation",
+            10,
+            reward=Decimal("40.00"),
+        ):
+            self.invite_and_accept(o, 9.9)
+            self.submit(o, 8, 1)
+            self.approve(o, 7.5)
+            self.step(7, actions.complete_order, o, actor=self.people["customer"])
+        if o := self.order(
+            "Voice-over for an ad (expert asked for a fee)",
+            flow,
+            "voice-over",
+            6,
+            reward=Decimal("90.00"),
+        ):
+            self.invite_and_accept(o, 5.9)
+            self.step(
+                5,
+                actions.request_fee,
+                o,
+                actor=self.people["expert"],
+                amount="30.00",
+                reason="The script doubled in length.",
+            )
+        if o := self.order("Translate a recipe book (cancelled)", flow, "translation", 6):
+            self.invite_and_accept(o, 5.9, winner=None)
+            self.step(
+                5,
+                actions.cancel_order,
+                o,
+                actor=self.people["agent"],
+                reason="The customer found a bilingual edition.",
+            )
+
+
+@transaction.atomic
+def seed(now: datetime | None = None) -> list[str]:
+    """Load the demo; return the titles of the orders it created (empty when all exist)."""
+    demo = Demo(now or clock.now())
+    demo.writer_portal()
+    demo.expert_hub()
+    demo.marketplace()
+    release_due(now=demo.now)
+    return demo.created

@@ -1,0 +1,37 @@
+"""Writing notifications. Domain actions call notify() inside their transaction (DESIGN rule 12);
+the worker delivers the rows later."""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from atelier.accounts.models import User
+from atelier.core import clock
+
+from .models import Notification
+
+
+def notify(
+    event: str, recipients: Iterable[User | None], *, order=None, **context: Any
+) -> list[Notification]:
+    """Queue one notification per distinct recipient, with a JSON-safe copy of the context."""
+    unique = {user.pk: user for user in recipients if user is not None}
+    plain = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
+    now = clock.now()
+    return Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            order=order,
+            event=event,
+            context=plain,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for user in unique.values()
+    )
+
+
+def agents() -> list[User]:
+    return list(User.objects.filter(is_agent=True, is_active=True))

@@ -1,0 +1,26 @@
+from .access_link import AccessLink
+from .comment import Comment
+from .event import Event
+from .fee import FeeRequest
+from .file import OrderFile
+from .flag import Flag
+from .invitation import Invitation
+from .order import FLOW_PRESETS, Order
+from .review import QCReview
+from .revision import RevisionRequest
+from .submission import Submission
+
+__all__ = [
+    "FLOW_PRESETS",
+    "AccessLink",
+    "Comment",
+    "Event",
+    "FeeRequest",
+    "Flag",
+    "Invitation",
+    "Order",
+    "OrderFile",
+    "QCReview",
+    "RevisionRequest",
+    "Submission",
+]

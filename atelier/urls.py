@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Atelier administration"
+admin.site.site_title = "Atelier"
+
+urlpatterns = [
+    path("", include("atelier.core.urls")),
+    path("accounts/", include("atelier.accounts.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("atelier.orders.urls")),
+    path("admin/", admin.site.urls),
+]
