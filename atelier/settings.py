@@ -8,6 +8,7 @@ cookies and HSTS, so that `manage.py check --deploy` has nothing to report.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -174,18 +175,42 @@ STORAGES = {
     },
 }
 
-# E-mail: console in development; set EMAIL_BACKEND and EMAIL_* for SMTP.
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
-)
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+# E-mail: one variable picks the transport (Django 6.1's MAILERS). EMAIL_URL is an SMTP URL in
+# production (smtp://user:password@host:587?tls=1, or smtps:// for implicit TLS); "console" prints
+# messages, "memory" keeps them for tests. Development defaults to the console.
+def _mailer(url: str) -> dict:
+    parsed = urlsplit(url)
+    scheme = parsed.scheme or parsed.path
+    simple = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "memory": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if scheme in simple:
+        return {"BACKEND": simple[scheme]}
+    if scheme not in {"smtp", "smtps"}:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be smtp://, smtps://, console or memory: {url!r}"
+        )
+    query = parse_qs(parsed.query)
+    options: dict = {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or (465 if scheme == "smtps" else 25),
+        "use_ssl": scheme == "smtps",
+        "use_tls": query.get("tls", ["0"])[0] in {"1", "true", "yes"},
+        "timeout": int(query.get("timeout", ["30"])[0]),
+    }
+    if parsed.username:
+        options["username"] = unquote(parsed.username)
+        options["password"] = unquote(parsed.password or "")
+    return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+
+
+EMAIL_URL = env_str("EMAIL_URL", "" if PRODUCTION else "console")
+if PRODUCTION and not EMAIL_URL:
+    raise ImproperlyConfigured("EMAIL_URL must be set when ATELIER_MODE=production")
+MAILERS = {"default": _mailer(EMAIL_URL)}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atelier <no-reply@atelier.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

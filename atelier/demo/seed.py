@@ -221,6 +221,18 @@ class Demo:
 
     def expert_hub(self) -> None:
         flow = Order.Flow.EXPERT_HUB
+        self.order("Cover letter for a start-up (new, not assigned)", flow, "cover-letter", 1)
+        if o := self.order("Cover letter for a museum (in progress)", flow, "cover-letter", 2):
+            self.assign(o, 1.9)
+        if o := self.order("Cover letter for a law firm (cancelled)", flow, "cover-letter", 3):
+            self.assign(o, 2.9)
+            self.step(
+                2,
+                actions.cancel_order,
+                o,
+                actor=self.people["agent"],
+                reason="The customer withdrew the application.",
+            )
         if o := self.order(
             "Cover letter for a design studio (closable now)", flow, "cover-letter", 12
         ):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from atelier.demo.seed import PASSWORD, PEOPLE, seed
+from atelier.demo.seed import seed
 
 
 class Command(BaseCommand):
@@ -12,6 +12,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo: created {len(created)} orders.")
         else:
             self.stdout.write("Demo: already loaded.")
-        self.stdout.write(
-            f"Demo logins (password {PASSWORD}): " + ", ".join(e for e, _, _ in PEOPLE)
-        )

@@ -1,0 +1,17 @@
+"""Settings every test shares: a fast password hasher and a throw-away media directory."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ATELIER_BASE_URL = "http://testserver"
+
+
+@pytest.fixture
+def world(db):
+    from atelier.orders.tests.factories import World
+
+    return World.build()
