@@ -12,3 +12,20 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AppendOnlyModel(BaseModel):
+    """A record that is written once and never edited or deleted through the ORM's instance
+    methods (the few facts filled in later, such as delivered_at, are set by conditional
+    queryset updates in the actions that own them)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{self._meta.verbose_name} records are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.verbose_name} records are never deleted")

@@ -896,7 +896,9 @@ All the best,
 def _farewell_token(order: Order) -> str:
     # Stable between showing the draft and sending it, new after every reopen.
     closes = order.events.filter(verb="order.closed").count()
-    return salted_hmac("atelier.farewell", f"{order.pk}:{order.customer_id}:{closes}").hexdigest()
+    return salted_hmac(
+        "atelier.farewell", f"{order.pk}:{order.customer_id}:{closes}", algorithm="sha256"
+    ).hexdigest()
 
 
 def _farewell_link_line(order: Order) -> str:

@@ -34,6 +34,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields  # history is shown, never edited here
+
 
 class InvitationInline(ReadOnlyInline):
     model = Invitation
@@ -56,7 +59,6 @@ class SubmissionInline(ReadOnlyInline):
 class FileInline(ReadOnlyInline):
     model = OrderFile
     fields = ["kind", "title", "name", "size", "sha256", "uploaded_by", "created_at"]
-    readonly_fields = ["kind"]
 
 
 class RevisionRequestInline(ReadOnlyInline):

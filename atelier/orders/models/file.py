@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from atelier.core.models import BaseModel
+from atelier.core.models import AppendOnlyModel
 
 
 def storage_key(instance: "OrderFile", filename: str) -> str:
@@ -12,7 +12,7 @@ def storage_key(instance: "OrderFile", filename: str) -> str:
     return f"orders/{instance.order_id}/{uuid.uuid4().hex}"
 
 
-class OrderFile(BaseModel):
+class OrderFile(AppendOnlyModel):
     """A stored file of an order: a customer document (no parent), or part of a submission,
     a revision request or a comment. Who may download it follows from its parent."""
 

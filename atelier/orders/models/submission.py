@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.db import models
 
-from atelier.core.models import BaseModel
+from atelier.core.models import AppendOnlyModel
 
 
-class Submission(BaseModel):
+class Submission(AppendOnlyModel):
     """One delivery of work: files and notes. Never edited or deleted (DESIGN rule 2); only the
     moments it was delivered and first opened are filled in, once each."""
 

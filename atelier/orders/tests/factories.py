@@ -111,7 +111,9 @@ class World:
         return submission
 
     def approve(self, submission: Submission) -> None:
-        actions.review_submission(submission, actor=self.reviewer, decision=QCReview.Decision.APPROVE)
+        actions.review_submission(
+            submission, actor=self.reviewer, decision=QCReview.Decision.APPROVE
+        )
         submission.refresh_from_db()
         submission.order.refresh_from_db()
 
