@@ -7,12 +7,13 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check serve migrate demo clean lock help
+.PHONY: run test lint serve clean lock help
 
 help:
 	@echo "make run    set up, migrate, load the demo and serve it on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make lint   ruff, manage.py check and makemigrations --check"
+	@echo "make serve  production: migrate, collectstatic, gunicorn (needs ATELIER_MODE=production ...)"
 	@echo "make lock   re-pin requirements/*.lock from pyproject.toml (needs network)"
 
 # The virtualenv is rebuilt whenever a lock file changes.
@@ -25,6 +26,13 @@ run: $(VENV)/.installed
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) rundemo --host $(HOST) --port $(PORT)
+
+# Production: the settings come from the environment (see README); gunicorn serves WSGI.
+WORKERS ?= 3
+serve: $(VENV)/.installed
+	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input -v0
+	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 test: $(VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)

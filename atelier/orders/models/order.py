@@ -88,6 +88,9 @@ class Order(BaseModel):
             return self.Flow.MARKETPLACE
         return self.Flow.EXPERT_HUB if self.expert_may_close else self.Flow.WRITER_PORTAL
 
+    def get_flow_display(self) -> str:
+        return self.Flow(self.flow).label
+
     @property
     def is_speedy_like(self) -> bool:
         """Whether many pros race for it (first accept wins)."""

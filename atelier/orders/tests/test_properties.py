@@ -59,6 +59,8 @@ ORDERS: dict[str, tuple[str, dict[str, object]]] = {
         {"assignment": Order.Assignment.BOOKING, "reward_currency": "EUR"},
     ),
 }
+# How far along its flow an order is brought before the random steps start.
+STAGES = ("open", "invited", "started", "delivered", "revising", "completed")
 PEOPLE = ("customer", "expert", "expert2", "reviewer", "agent", "stranger")
 # "rightful" is whoever the action is meant for on that order (its expert, the reviewer, an
 # agent...). Drawn half the time, so that runs get deep into the lifecycle, and first, so that
@@ -192,14 +194,37 @@ class OrderEngine(RuleBasedStateMachine):
 
     # -- setting up ----------------------------------------------------------------------------
 
-    @initialize(triaged=st.frozensets(order_keys))
-    def create_orders(self, triaged: frozenset[str]) -> None:
-        # given: the four orders, those in `triaged` for a service whose revisions an agent checks
+    @initialize(
+        triaged=st.frozensets(order_keys),
+        stages=st.fixed_dictionaries({key: st.sampled_from(STAGES) for key in ORDERS}),
+    )
+    def create_orders(self, triaged: frozenset[str], stages: dict[str, str]) -> None:
+        # given: the four orders, those in `triaged` for a service whose revisions an agent
+        # checks, each brought to its drawn stage by the rightful people (random steps alone
+        # rarely get far)
         with clock.frozen_at(self.now):
             for key, (flow, fields) in ORDERS.items():
                 service = self.translation if key in triaged else self.world.service
                 order = self.world.order(flow, service=service, title=f"The {key} order", **fields)
                 self.order_pks[key] = order.pk
+                self._head_start(order, STAGES.index(stages[key]))
+
+    def _head_start(self, order: Order, stage: int) -> None:
+        w = self.world
+        if stage >= STAGES.index("invited") and order.assignment != Order.Assignment.DIRECT:
+            actions.invite_experts(order, actor=w.agent, experts=[w.expert, w.expert2])
+        if stage >= STAGES.index("started"):
+            if order.assignment == Order.Assignment.DIRECT:
+                actions.assign_expert(order, actor=w.agent, expert=w.expert)
+            else:
+                invitation = order.invitations.get(expert=w.expert)
+                actions.accept_invitation(invitation, actor=w.expert)
+        if stage >= STAGES.index("delivered"):
+            w.deliver(order)
+        if stage >= STAGES.index("revising"):
+            w.revise(order)
+        if stage >= STAGES.index("completed"):
+            actions.complete_order(order, actor=w.agent)
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -215,6 +240,73 @@ class OrderEngine(RuleBasedStateMachine):
     @rule()
     def release_rewards(self) -> None:
         self._act("release_due", None, rewards.release_due, adds=False)
+
+    # -- the rightful next move -----------------------------------------------------------------
+
+    @rule(key=order_keys, choice=st.integers(0, 3))
+    def progress(self, key: str, choice: int) -> None:
+        """What the rightful person would do next with the order in its status, so that runs
+        go deep into every flow; the rules below bring everybody else and the odd input."""
+        order = self._order(key)
+        w = self.world
+        match order.status:
+            case S.OPEN if order.assignment == Order.Assignment.DIRECT:
+                self.assign_expert(key, RIGHTFUL, ("expert", "expert2")[choice % 2])
+            case S.OPEN:
+                self.invite_experts(key, RIGHTFUL, ["expert", "expert2"])
+            case S.INVITED:
+                invitation = _nth(
+                    order.invitations.filter(status=Invitation.Status.PENDING), choice
+                )
+                if invitation is not None:
+                    self._act(
+                        "accept_invitation",
+                        invitation.expert,
+                        lambda: actions.accept_invitation(invitation, actor=invitation.expert),
+                        order=order,
+                    )
+            case S.IN_PROGRESS:
+                self.submit_work(key, RIGHTFUL, [("resume.docx", "Words\n", "Resume")], "")
+            case S.IN_QC:
+                verdict = "revise" if choice == 3 else "approve"
+                self.review_submission(0, RIGHTFUL, verdict, "Tighten the summary.")
+            case S.DELIVERED | S.REVISION_SUBMITTED if choice == 0:
+                self.mark_delivery_opened(0, RIGHTFUL)
+            case S.DELIVERED | S.REVISION_SUBMITTED if choice == 1:
+                self.request_revision(key, RIGHTFUL, "Please add my promotion.", [])
+            case S.DELIVERED | S.REVISION_SUBMITTED if order.expert_may_close:
+                self.close_order(key, RIGHTFUL, "keep")
+            case S.DELIVERED | S.REVISION_SUBMITTED:
+                self.complete_order(key, RIGHTFUL)
+            case S.REVISION_REQUESTED:
+                request = order.revision_requests.order_by("-pk").first()
+                assert request is not None
+                if request.status == RevisionRequest.Status.PENDING_TRIAGE:
+                    decision = ("in_scope", "fee", "rejected", "fee")[choice]
+                    self._act(
+                        "triage_revision",
+                        w.agent,
+                        lambda: actions.triage_revision(
+                            request,
+                            actor=w.agent,
+                            decision=decision,
+                            reason="Scope.",
+                            fee_amount="25",
+                        ),
+                        order=order,
+                    )
+                elif request.status == RevisionRequest.Status.AWAITING_FEE:
+                    fee = request.fee_requests.get()
+                    self._act(
+                        "respond_to_fee",
+                        w.customer,
+                        lambda: actions.respond_to_fee(fee, actor=w.customer, accept=choice < 3),
+                        order=order,
+                    )
+                else:
+                    self.submit_work(key, RIGHTFUL, [("resume.docx", "More words\n", "Resume")], "")
+            case S.COMPLETED if choice == 0:
+                self.reopen_order(key, RIGHTFUL, "The customer found a typo.")
 
     # -- rule 1: assignment and invitations ------------------------------------------------------
 
@@ -455,7 +547,7 @@ class OrderEngine(RuleBasedStateMachine):
 
     # Mostly refused for lack of a reason: a cancelled order has no future, so cancelling
     # every time would cut most runs short.
-    @rule(key=order_keys, actor=actors, reason=st.sampled_from(("", "", "", "Changed my mind.")))
+    @rule(key=order_keys, actor=actors, reason=st.sampled_from(("",) * 7 + ("Changed my mind.",)))
     def cancel_order(self, key: str, actor: str, reason: str) -> None:
         order = self._order(key)
         who = self._who(actor, self.agent)
