@@ -354,6 +354,17 @@ def _taken() -> Conflict:
 
 def accept_invitation(invitation: Invitation, *, actor: User) -> Order:
     """First accept wins (DESIGN rule 1): exactly one expert, every other accept gets "taken"."""
+    if invitation.expert_id != actor.pk:
+        raise NotFound("No such invitation.")
+    # A quick read before queueing for the lock: an order that has its expert never loses it, so
+    # a pro who is already too late hears so at once. The locked path below stays the guarantee.
+    if (
+        Order.objects.filter(pk=invitation.order_id)
+        .exclude(expert=None)
+        .exclude(expert=actor)
+        .exists()
+    ):
+        raise _taken()
     try:
         return _accept_invitation(invitation, actor=actor)
     except IntegrityError:

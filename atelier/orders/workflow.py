@@ -43,7 +43,13 @@ def lock_order(order_or_pk: Order | int) -> Order:
     IMMEDIATE transactions already hold the database's write lock)."""
     pk = order_or_pk.pk if isinstance(order_or_pk, Order) else order_or_pk
     try:
-        return Order.objects.select_for_update().select_related("service", "customer").get(pk=pk)
+        # Lock the order row only: a plain FOR UPDATE would also lock the joined service and
+        # customer rows, making every order of that service or customer wait on this one.
+        return (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("service", "customer")
+            .get(pk=pk)
+        )
     except Order.DoesNotExist:
         raise NotFound("No such order.") from None
 
