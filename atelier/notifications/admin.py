@@ -1,17 +1,13 @@
 from django.contrib import admin
 
+from atelier.core.admin import ReadOnlyAdmin
+
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "event", "recipient", "order", "status", "attempts", "read_at"]
     list_filter = ["event", "status"]
     search_fields = ["recipient__email"]
     list_select_related = ["recipient", "order"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

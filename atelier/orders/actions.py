@@ -259,14 +259,19 @@ def assign_expert(order: Order, *, actor: User, expert: User) -> Order:
     access.authorize(actor, order, access.may_assign(actor, order), "Only agents assign experts.")
     _require_status(order, [S.OPEN, S.INVITED], "assign an expert")
     _require_expert(expert)
+    return _start_work(order, expert, actor=actor, verb="order.assigned")
+
+
+def _start_work(order: Order, expert: User, *, actor: User, verb: str) -> Order:
+    """`expert` is the order's one expert from now on (rule 1): their invitation, if any, is the
+    accepted one, every other pending invitation is taken, and everyone is told."""
+    now = clock.now()
+    order.invitations.filter(expert=expert, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.ACCEPTED, responded_at=now
+    )
     losers = _close_invitations(order, winner=expert)
     transition(
-        order,
-        S.IN_PROGRESS,
-        actor=actor,
-        verb="order.assigned",
-        fields={"expert": expert},
-        expert=expert.email,
+        order, S.IN_PROGRESS, actor=actor, verb=verb, fields={"expert": expert}, expert=expert.email
     )
     _notify_assigned(order, expert)
     _notify_taken(order, losers)
@@ -387,21 +392,7 @@ def _accept_invitation(invitation: Invitation, *, actor: User) -> Order:
             f"This invitation is {invitation.get_status_display().lower()}.",
             code="invitation_closed",
         )
-    Invitation.objects.filter(pk=invitation.pk).update(
-        status=Invitation.Status.ACCEPTED, responded_at=clock.now()
-    )
-    losers = _close_invitations(order, winner=actor)
-    transition(
-        order,
-        S.IN_PROGRESS,
-        actor=actor,
-        verb="invitation.accepted",
-        fields={"expert": actor},
-        expert=actor.email,
-    )
-    _notify_assigned(order, actor)
-    _notify_taken(order, losers)
-    return order
+    return _start_work(order, actor, actor=actor, verb="invitation.accepted")
 
 
 @transaction.atomic

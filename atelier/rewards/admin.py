@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from atelier.core.admin import ReadOnlyAdmin
+
 from .models import LedgerEntry
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """Read-only: entries are written by actions (credit an expert from an order's actions)."""
 
     list_display = [
@@ -20,12 +22,3 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind", "currency"]
     search_fields = ["expert__email", "memo", "key"]
     list_select_related = ["expert", "order"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

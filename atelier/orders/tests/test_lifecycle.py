@@ -120,6 +120,21 @@ def test_rule_01_speedy_second_accept_gets_taken_and_loses_access(world, assignm
     assert order.invitations.filter(status=Invitation.Status.ACCEPTED).count() == 1
 
 
+def test_rule_01_agent_assigning_an_invited_pro_accepts_their_invitation(world):
+    order = world.order(Flow.MARKETPLACE)
+    mine, theirs = actions.invite_experts(
+        order, actor=world.agent, experts=[world.expert, world.expert2]
+    )
+
+    actions.assign_expert(order, actor=world.agent, expert=world.expert)
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == (Invitation.Status.ACCEPTED, Invitation.Status.TAKEN)
+    with pytest.raises(Conflict):
+        actions.accept_invitation(theirs, actor=world.expert2)
+
+
 def test_rule_01_declining_and_everyone_declining_reopens_the_order(world):
     order = world.order(Flow.MARKETPLACE)
     first, second = actions.invite_experts(
