@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("atelier.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("atelier.orders.urls")),
+    path("console/", include("atelier.backoffice.urls")),
+    path("inbox/", include("atelier.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,8 +5,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from atelier.core.errors import DomainError, NotFound
-
-from . import access, actions
+from atelier.orders import access, actions
 
 
 def _or_404(fn, *args, **kwargs):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BackofficeConfig(AppConfig):
+    name = "atelier.backoffice"
+    verbose_name = "Agent console"

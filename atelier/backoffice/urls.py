@@ -1,0 +1,8 @@
+from django.urls import path
+
+from atelier.core.placeholder import not_built_yet
+
+urlpatterns = [
+    path("", not_built_yet, name="console-orders"),
+    path("flags/", not_built_yet, name="console-flags"),
+]

@@ -1,0 +1,43 @@
+"""What every order page needs: fetch-with-access that 404s outsiders, and running one action
+with its DomainError shown beside the form field it concerns."""
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest
+
+from atelier.core.errors import DomainError, NotFound
+from atelier.orders import access
+from atelier.orders.models import Order
+
+PAGE_SIZE = 25
+
+
+def order_or_404(request: HttpRequest, pk: int) -> Order:
+    try:
+        return access.get_order_for(request.user, pk)
+    except NotFound:
+        raise Http404("No such order.") from None
+
+
+def attempt[T](
+    request: HttpRequest, action: Callable[[], T], form: forms.Form | None = None
+) -> T | None:
+    """Run one action. A refusal becomes an error beside the field it names (or at the top of
+    the form, or as a page message without a form) and None; "not found" becomes a 404."""
+    try:
+        return action()
+    except NotFound:
+        raise Http404("Not found.") from None
+    except DomainError as error:
+        if form is not None:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.error(request, error.message)
+        return None
+
+
+def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
