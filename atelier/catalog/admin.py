@@ -5,7 +5,15 @@ from .models import Service
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "included_revisions", "revision_triage", "is_active"]
+    list_display = [
+        "name",
+        "slug",
+        "flow",
+        "reward_amount",
+        "included_revisions",
+        "revision_triage",
+        "is_active",
+    ]
     list_filter = ["revision_triage", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name", "slug"]

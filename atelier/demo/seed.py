@@ -31,13 +31,13 @@ PEOPLE = [
 ]
 
 SERVICES = [
-    # slug, name, included revisions, triage
-    ("resume-writing", "Resume writing", 3, False),
-    ("cover-letter", "Cover letter", 2, False),
-    ("linkedin-profile", "LinkedIn profile", 2, True),
-    ("translation", "Translation", 3, False),
-    ("proofreading", "Proofreading", 2, False),
-    ("voice-over", "Voice-over", 1, True),
+    # slug, name, included revisions, triage, flow of customers' orders, reward
+    ("resume-writing", "Resume writing", 3, False, "writer_portal", "120.00"),
+    ("cover-letter", "Cover letter", 2, False, "expert_hub", "60.00"),
+    ("linkedin-profile", "LinkedIn profile", 2, True, "expert_hub", "90.00"),
+    ("translation", "Translation", 3, False, "marketplace", "80.00"),
+    ("proofreading", "Proofreading", 2, False, "marketplace", "40.00"),
+    ("voice-over", "Voice-over", 1, True, "marketplace", "150.00"),
 ]
 
 
@@ -52,7 +52,8 @@ class Demo:
             email.split("@")[0]: self._person(email, name, roles) for email, name, roles in PEOPLE
         }
         self.services = {
-            slug: self._service(slug, name, n, triage) for slug, name, n, triage in SERVICES
+            slug: self._service(slug, name, n, triage, flow, Decimal(reward))
+            for slug, name, n, triage, flow, reward in SERVICES
         }
         self.created: list[str] = []
 
@@ -66,10 +67,18 @@ class Demo:
         user.save()
         return user
 
-    def _service(self, slug: str, name: str, included: int, triage: bool) -> Service:
+    def _service(
+        self, slug: str, name: str, included: int, triage: bool, flow: str, reward: Decimal
+    ) -> Service:
         service, _ = Service.objects.update_or_create(
             slug=slug,
-            defaults={"name": name, "included_revisions": included, "revision_triage": triage},
+            defaults={
+                "name": name,
+                "included_revisions": included,
+                "revision_triage": triage,
+                "flow": flow,
+                "reward_amount": reward,
+            },
         )
         return service
 

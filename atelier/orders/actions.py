@@ -30,6 +30,7 @@ from atelier.rewards import services as rewards
 from . import access, rules
 from .events import record_event
 from .models import (
+    FLOW_PRESETS,
     AccessLink,
     Comment,
     FeeRequest,
@@ -227,6 +228,30 @@ def create_order(
     if attachments:
         _store_files(order, attachments, actor=actor)
     return order
+
+
+def place_order(
+    *,
+    actor: User,
+    service: Service,
+    title: str,
+    instructions: str = "",
+    due_at: datetime | None = None,
+    attachments: Sequence[Upload] = (),
+) -> Order:
+    """A customer orders for themselves: the service decides the flow and the expert's reward."""
+    return create_order(
+        actor=actor,
+        customer=actor,
+        service=service,
+        title=title,
+        instructions=instructions,
+        due_at=due_at,
+        attachments=attachments,
+        reward_amount=service.reward_amount,
+        reward_currency=service.reward_currency,
+        **FLOW_PRESETS[service.flow],
+    )
 
 
 @transaction.atomic

@@ -1,12 +1,74 @@
 """The read side: what a person may see, shaped for pages."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
 
 from atelier.accounts.models import User
 
-from .access import visible_orders
-from .models import Order
+from .models import Order, RevisionRequest, Submission
+
+S = Order.Status
 
 
-def orders_for_home(user: User) -> QuerySet[Order]:
-    return visible_orders(user).select_related("service", "customer", "expert")[:50]
+def customer_orders(user: User) -> QuerySet[Order]:
+    """The customer's own orders, newest first, with what `next_move` needs."""
+    return (
+        Order.objects.filter(customer=user)
+        .select_related("service", "expert")
+        .annotate(
+            pending_triage=Count(
+                "revision_requests",
+                filter=Q(revision_requests__status=RevisionRequest.Status.PENDING_TRIAGE),
+            ),
+            awaiting_fee=Count(
+                "revision_requests",
+                filter=Q(revision_requests__status=RevisionRequest.Status.AWAITING_FEE),
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class NextMove:
+    who: str  # "you", "the expert", "QC", "an agent", "the invited pros", or "" when done
+    what: str
+    when: datetime | None = None  # the next date that matters, if any
+
+
+def next_move(order: Order, *, viewer: User) -> NextMove:
+    """Whose move it is on `order` and what they are expected to do, from `viewer`'s side.
+    Uses the `pending_triage` / `awaiting_fee` annotations of `customer_orders` when present."""
+    mine = viewer.pk == order.customer_id
+    customer = "you" if mine else "the customer"
+    expert = "you" if viewer.pk == order.expert_id else "the expert"
+    match order.status:
+        case S.OPEN:
+            return NextMove("an agent", "finds an expert", order.due_at)
+        case S.INVITED:
+            return NextMove("the invited pros", "accept the order", order.due_at)
+        case S.IN_PROGRESS:
+            return NextMove(expert, "works on the first delivery", order.due_at)
+        case S.IN_QC:
+            return NextMove("QC", "checks the delivery", order.due_at)
+        case S.DELIVERED | S.REVISION_SUBMITTED:
+            if order.expert_may_close:
+                return NextMove(customer, "reviews the delivery", order.closable_at)
+            return NextMove(customer, "complete the order or ask for a revision", None)
+        case S.REVISION_REQUESTED:
+            if getattr(order, "pending_triage", 0):
+                return NextMove("an agent", "checks the revision request", None)
+            if getattr(order, "awaiting_fee", 0):
+                return NextMove(customer, "accept or decline the quoted fee", None)
+            return NextMove(expert, "works on the revision", order.due_at)
+    return NextMove("", "nothing: the order is " + order.get_status_display().lower(), None)
+
+
+def visible_submissions(user: User, order: Order) -> list[Submission]:
+    """Every submission of `order` that `user` may see, newest first, files prefetched."""
+    submissions = order.submissions.prefetch_related("files", "reviews").order_by("-number")
+    if user.pk == order.customer_id and not (user.is_agent or user.pk == order.expert_id):
+        submissions = submissions.exclude(delivered_at=None)
+    return list(submissions)

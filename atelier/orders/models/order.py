@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from atelier.catalog.models import Service
 from atelier.core.models import BaseModel
 
 
@@ -29,10 +30,8 @@ class Order(BaseModel):
         SPEEDY = "speedy", "Speedy (first to accept)"  # marketplace: first accept wins
         CONTEST = "contest", "Contest (first to accept)"  # marketplace: first accept wins
 
-    class Flow(models.TextChoices):
-        WRITER_PORTAL = "writer_portal", "Writer portal"  # assigned; the customer completes
-        EXPERT_HUB = "expert_hub", "Expert hub"  # assigned; the expert closes with a farewell
-        MARKETPLACE = "marketplace", "Marketplace"  # invitations; QC; the customer approves
+    # The three flows of DESIGN.md, named once in the catalog (a service's default flow).
+    Flow = Service.Flow
 
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(

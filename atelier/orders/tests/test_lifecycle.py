@@ -670,15 +670,15 @@ def test_rule_09_customer_without_password_sets_one_and_lands_on_documents(world
     # then the customer opens it: logged in, asked for a password, then the documents
     response = client.get(url)
     assert response.status_code == 302
-    assert response.url == f"/accounts/set-password/?next=/orders/{order.pk}/"
+    assert response.url == f"/accounts/set-password/?next=/orders/{order.pk}/final/"
     response = client.post(
         response.url,
         {"new_password1": "a-long-secret-42", "new_password2": "a-long-secret-42"},
     )
-    assert response.url == f"/orders/{order.pk}/"
+    assert response.url == f"/orders/{order.pk}/final/"
     newcomer.refresh_from_db()
     assert newcomer.check_password("a-long-secret-42")
-    page = client.get(f"/orders/{order.pk}/")
+    page = client.get(response.url)
     assert page.status_code == 200
     assert "resume-v1.txt" in page.text
     assert client.get(url).status_code == 410  # spent

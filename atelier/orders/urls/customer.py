@@ -1,12 +1,16 @@
 from django.urls import path
 
-from atelier.core.placeholder import not_built_yet
-
 from ..views import customer as views
 
 urlpatterns = [
-    path("orders/new/", not_built_yet, name="order-new"),
+    path("orders/new/", views.order_new, name="order-new"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
+    path("orders/<int:pk>/revision/", views.order_revision, name="order-revision"),
+    path("orders/<int:pk>/complete/", views.order_complete, name="order-complete"),
+    path("orders/<int:pk>/comments/", views.order_comment, name="order-comment"),
+    path("orders/<int:pk>/documents/", views.order_attachments, name="order-attachments"),
+    path("orders/<int:pk>/fees/<int:fee_pk>/", views.fee_respond, name="fee-respond"),
+    path("orders/<int:pk>/final/", views.order_final, name="order-final"),
     path("files/<int:pk>/", views.download_file, name="file-download"),
     path("link/<str:token>/", views.access_link, name="access-link"),
 ]

@@ -1,42 +1,252 @@
+"""The customer's pages, and the order page every party shares (tabs by role)."""
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from atelier.core.errors import DomainError, NotFound
-from atelier.orders import access, actions
+from atelier.core.errors import DomainError
+from atelier.core.htmx import render_page
+from atelier.core.time import platform_tz
+from atelier.orders import access, actions, queries
+from atelier.orders.forms import (
+    AttachmentsForm,
+    CommentForm,
+    ConfirmForm,
+    FeeResponseForm,
+    PlaceOrderForm,
+    RevisionRequestForm,
+)
+from atelier.orders.models import FeeRequest, Order
+from atelier.orders.workflow import DELIVERED_STATUSES
 
+from .common import attempt, order_or_404, paginate
 
-def _or_404(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except NotFound as error:
-        raise Http404(error.message) from None
+TABS = {
+    "overview": "Overview",
+    "work": "Your work",
+    "conversation": "Conversation",
+    "timeline": "Timeline",
+}
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = _or_404(access.get_order_for, request.user, pk)
-    submissions = [
-        s
-        for s in order.submissions.prefetch_related("files")
-        if access.can_see_submission(request.user, s)
-    ]
-    for submission in submissions:
-        actions.mark_delivery_opened(submission, actor=request.user)
+def home(request: HttpRequest) -> HttpResponse:
+    """Customers see their orders; the other roles start on their own page."""
+    user = request.user
+    if not user.is_customer:
+        for role, url in [
+            ("is_agent", "console-orders"),
+            ("is_expert", "expert-dashboard"),
+            ("is_reviewer", "qc-queue"),
+        ]:
+            if getattr(user, role):
+                return redirect(url)
+    page = paginate(request, queries.customer_orders(user))
+    rows = [(order, queries.next_move(order, viewer=user)) for order in page]
+    return render_page(request, "orders/my_orders.html", {"page": page, "rows": rows})
+
+
+@login_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    posted = request.method == "POST"
+    form = PlaceOrderForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        order = attempt(
+            request,
+            lambda: actions.place_order(
+                actor=request.user,
+                service=data["service"],
+                title=data["title"],
+                instructions=data["instructions"],
+                due_at=data["due_at"],
+                attachments=[actions.Upload(f) for f in data["documents"]],
+            ),
+            form,
+        )
+        if order is not None:
+            messages.success(request, "Thank you! Your order is placed; we will find an expert.")
+            return redirect("order-detail", pk=order.pk)
+    status = 400 if form.errors else 200
+    return render(request, "orders/order_new.html", {"form": form}, status=status)
+
+
+def _tabs_for(user, order: Order) -> dict[str, str]:
+    tabs = dict(TABS)
+    if user.pk != order.expert_id:
+        tabs.pop("work")
+    return tabs
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int, **forms) -> HttpResponse:
+    """The order page. Opening it as the customer marks the deliveries shown as opened."""
+    order = order_or_404(request, pk)
+    user = request.user
+    tabs = _tabs_for(user, order)
+    tab = request.GET.get("tab", "overview")
+    if tab not in tabs:
+        tab = "overview"
+    submissions = queries.visible_submissions(user, order)
+    if user.pk == order.customer_id and tab == "overview":
+        for submission in submissions:
+            actions.mark_delivery_opened(submission, actor=user)
+    is_customer = user.pk == order.customer_id
     context = {
         "order": order,
+        "tabs": tabs,
+        "tab": tab,
+        "move": queries.next_move(order, viewer=user),
         "submissions": submissions,
-        "events": order.events.select_related("actor"),
+        "show_qc": not is_customer or user.is_agent,
+        "is_customer": is_customer,
+        "can_respond": is_customer and order.status in DELIVERED_STATUSES,
         "attachments": order.files.filter(submission=None, revision_request=None, comment=None),
+        "revision_requests": order.revision_requests.prefetch_related("files"),
+        "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
+        if is_customer
+        else [],
+        "comments": order.comments.select_related("author").prefetch_related("files"),
+        "events": order.events.select_related("actor"),
+        "may_comment": access.may_comment(user, order),
+        "close": actions.close_info(order, actor=user)
+        if tab == "work" and order.expert_may_close
+        else None,
+        "platform_zone": platform_tz().key,
+        "revision_form": forms.get("revision_form") or RevisionRequestForm(),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "attachments_form": forms.get("attachments_form") or AttachmentsForm(),
     }
-    return render(request, "orders/order_detail.html", context)
+    status = 400 if forms else 200
+    return render_page(
+        request, "orders/order_detail.html", context, partial="tab_panel", status=status
+    )
+
+
+def _back(order: Order, tab: str = "overview", anchor: str = "") -> HttpResponse:
+    url = reverse("order-detail", args=[order.pk])
+    return redirect(f"{url}?tab={tab}" + (f"#{anchor}" if anchor else ""))
+
+
+@login_required
+@require_POST
+def order_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    form = RevisionRequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        done = attempt(
+            request,
+            lambda: actions.request_revision(
+                order,
+                actor=request.user,
+                comments=form.cleaned_data["comments"],
+                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+            ),
+            form,
+        )
+        if done is not None:
+            messages.success(request, "Your revision request is on its way to the expert.")
+            return _back(order)
+    return order_detail(request, pk, revision_form=form)
+
+
+@login_required
+def order_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Completing is final for the customer: a confirmation page first."""
+    order = order_or_404(request, pk)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        done = attempt(request, lambda: actions.complete_order(order, actor=request.user), form)
+        if done is not None:
+            messages.success(request, "The order is complete. Thank you!")
+            return redirect("order-final", pk=order.pk)
+    latest = next(iter(queries.visible_submissions(request.user, order)), None)
+    context = {"order": order, "form": form, "latest": latest}
+    return render(
+        request, "orders/order_complete.html", context, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def order_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    form = CommentForm(request.POST, request.FILES)
+    if form.is_valid():
+        done = attempt(
+            request,
+            lambda: actions.post_comment(
+                order,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+            ),
+            form,
+        )
+        if done is not None:
+            messages.success(request, "Message sent.")
+            return _back(order, "conversation", "comments")
+    request.GET = request.GET.copy()
+    request.GET["tab"] = "conversation"
+    return order_detail(request, pk, comment_form=form)
+
+
+@login_required
+@require_POST
+def order_attachments(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    form = AttachmentsForm(request.POST, request.FILES)
+    if form.is_valid():
+        done = attempt(
+            request,
+            lambda: actions.add_attachments(
+                order,
+                actor=request.user,
+                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+            ),
+            form,
+        )
+        if done is not None:
+            messages.success(request, "Documents added.")
+            return _back(order, anchor="documents")
+    return order_detail(request, pk, attachments_form=form)
+
+
+@login_required
+@require_POST
+def fee_respond(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse:
+    order = order_or_404(request, pk)
+    fee = order.fee_requests.filter(pk=fee_pk).first()
+    form = FeeResponseForm(request.POST)
+    if fee is None or not form.is_valid():
+        messages.error(request, "Choose to accept or decline the fee.")
+        return _back(order)
+    accept = form.cleaned_data["accept"]
+    if attempt(request, lambda: actions.respond_to_fee(fee, actor=request.user, accept=accept)):
+        messages.success(
+            request, "Fee accepted: the expert resumes work." if accept else "Fee declined."
+        )
+    return _back(order)
+
+
+@login_required
+def order_final(request: HttpRequest, pk: int) -> HttpResponse:
+    """The final documents: the latest delivery's files, where the farewell link lands."""
+    order = order_or_404(request, pk)
+    delivered = [s for s in queries.visible_submissions(request.user, order) if s.delivered_at]
+    final = delivered[0] if delivered else None
+    if final is not None and request.user.pk == order.customer_id:
+        actions.mark_delivery_opened(final, actor=request.user)
+    return render(request, "orders/order_final.html", {"order": order, "final": final})
 
 
 @login_required
 def download_file(request: HttpRequest, pk: int) -> FileResponse:
-    file = _or_404(access.get_file_for, request.user, pk)
+    file = attempt(request, lambda: access.get_file_for(request.user, pk))
     if file.submission_id:
         actions.mark_delivery_opened(file.submission, actor=request.user)
     return FileResponse(
@@ -54,6 +264,7 @@ def access_link(request: HttpRequest, token: str) -> HttpResponse:
         outcome = actions.redeem_access_link(token, visitor=visitor)
     except DomainError as error:
         return render(request, "orders/link_error.html", {"message": error.message}, status=410)
+    final_url = reverse("order-final", args=[outcome.order.pk])
     if not outcome.consumed:
         # Someone other than the customer (an expert checking it, an agent): nothing changes.
         messages.info(request, "This link is for the customer; opening it changed nothing.")
@@ -63,5 +274,5 @@ def access_link(request: HttpRequest, token: str) -> HttpResponse:
     login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
     if outcome.needs_password:
         messages.info(request, "Welcome! Choose a password so you can log in again later.")
-        return redirect(f"/accounts/set-password/?next=/orders/{outcome.order.pk}/")
-    return redirect("order-detail", pk=outcome.order.pk)
+        return redirect(f"{reverse('set-password')}?next={final_url}")
+    return redirect(final_url)
