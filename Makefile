@@ -35,6 +35,7 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 test: $(VENV)/.installed
+	@scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
