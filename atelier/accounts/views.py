@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -5,6 +7,8 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from .forms import ProfileForm
 
 
 @login_required
@@ -22,3 +26,14 @@ def set_password(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password is set.")
         return redirect(next_url)
     return render(request, "registration/set_password.html", {"form": form, "next": next_url})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    # A copy, so that a refused form does not change the name shown in the top bar.
+    form = ProfileForm(request.POST or None, instance=copy.copy(request.user))
+    if request.method == "POST" and form.is_valid():
+        form.save(commit=False).save(update_fields=["name", "time_zone"])
+        messages.success(request, "Your profile is saved.")
+        return redirect("profile")
+    return render(request, "accounts/profile.html", {"form": form})

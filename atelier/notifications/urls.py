@@ -1,7 +1,10 @@
 from django.urls import path
 
-from atelier.core.placeholder import not_built_yet
+from . import views
 
 urlpatterns = [
-    path("", not_built_yet, name="inbox"),
+    path("", views.inbox, name="inbox"),
+    path("read-all/", views.read_all, name="inbox-read-all"),
+    path("<int:pk>/open/", views.open_notification, name="inbox-open"),
+    path("<int:pk>/read/", views.read_notification, name="inbox-read"),
 ]

@@ -88,14 +88,18 @@ class Upload:
 def _store_files(
     order: Order, uploads: Sequence[Upload], *, actor: User, require_titles: bool = False, **parent
 ) -> list[OrderFile]:
-    stored = []
-    for position, upload in enumerate(uploads):
+    # Check every file before storing any, so that a refusal leaves no stored bytes behind.
+    checked = []
+    for upload in uploads:
         facts = inspect_upload(upload.file)
         title = (upload.title or "").strip()
         if require_titles and not title:
             raise InvalidInput(f"Give “{facts.name}” a title.", field="titles")
         if len(title) > 200:
             raise InvalidInput("A title is at most 200 characters.", field="titles")
+        checked.append((upload, facts, title))
+    stored = []
+    for position, (upload, facts, title) in enumerate(checked):
         record = OrderFile(
             order=order,
             uploaded_by=actor,
@@ -517,12 +521,13 @@ def review_submission(
     access.authorize(
         actor, order, access.may_review(actor, order), "Only QC reviewers review work."
     )
-    _require_status(order, [S.IN_QC], "review")
     latest = order.submissions.order_by("-number").first()
     if latest is None or latest.pk != submission.pk or submission.reviews.exists():
         raise Conflict(
-            "Only the latest submission waiting for QC can be reviewed.", code="not_in_qc"
+            "This submission has been reviewed already, or a newer one replaced it.",
+            code="not_in_qc",
         )
+    _require_status(order, [S.IN_QC], "review")
     if decision not in QCReview.Decision.values:
         raise InvalidInput("Decide approve or revise.", field="decision")
     comments = _text(
@@ -764,6 +769,7 @@ def request_fee(
         agents(),
         order=order,
         order_url=_order_link(order),
+        expert=str(actor),
         amount=amount,
         currency=currency,
         reason=fee.reason,

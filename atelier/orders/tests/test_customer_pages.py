@@ -202,7 +202,8 @@ def test_quoted_fee_is_accepted_from_the_order_page(customer, world):
 def test_htmx_tab_request_gets_only_the_tab(customer, world):
     order = world.delivered()
     response = customer.get(f"/orders/{order.pk}/?tab=timeline", headers={"HX-Request": "true"})
-    assert response.text.lstrip().startswith('<section id="tab-panel"')
+    assert response.text.lstrip().startswith('<div id="order-tabs">')
+    assert 'aria-current="page">Timeline' in response.text
     assert "order.created" in response.text
 
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from atelier.core.placeholder import not_built_yet
+from ..views import review as views
 
 urlpatterns = [
-    path("qc/", not_built_yet, name="qc-queue"),
+    path("qc/", views.qc_queue, name="qc-queue"),
+    path("qc/<int:pk>/", views.qc_review, name="qc-review"),
 ]

@@ -1,0 +1,103 @@
+"""How each notification reads as one line in the inbox.
+
+A line is built from the notification's event, its context (written by the action that caused it)
+and its order. Only what the recipient was sent is shown: QC comments reach the expert alone
+because only the expert is ever sent a `qc_revision_requested` notification.
+"""
+
+from collections.abc import Callable
+
+from django.utils.text import Truncator
+
+from .models import Notification
+
+E = Notification.Event
+EXCERPT = 160
+
+
+def _excerpt(text: object) -> str:
+    return Truncator(" ".join(str(text or "").split())).chars(EXCERPT)
+
+
+def _with(line: str, detail: object) -> str:
+    """`line`, then `: detail` when there is a detail to add."""
+    detail = _excerpt(detail)
+    return f"{line}: {detail}" if detail else line
+
+
+def _money(c: dict) -> str:
+    amount, currency = c.get("amount"), c.get("currency", "")
+    return f"{amount} {currency}".strip() if amount is not None else "a fee"
+
+
+def _title(n: Notification) -> str:
+    title = n.order.title if n.order_id and n.order else n.context.get("title", "")
+    return f"“{title}”" if title else "your order"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _delivered(n: Notification, t: str, c: dict) -> str:
+    if c.get("kind") == "revision":
+        return f"A revision of {t} is ready"
+    return f"Your delivery of {t} is ready"
+
+
+def _revision_requested(n: Notification, t: str, c: dict) -> str:
+    if c.get("needs_triage"):
+        return _with(f"A revision request on {t} needs triage", c.get("comments"))
+    return _with(f"The customer asked for a revision of {t}", c.get("comments"))
+
+
+def _invited(n: Notification, t: str, c: dict) -> str:
+    reward = f" for {c['reward']} {c.get('currency', '')}".rstrip() if c.get("reward") else ""
+    return f"You are invited to take {t}{reward}"
+
+
+def _taken(n: Notification, t: str, c: dict) -> str:
+    service = c.get("service")
+    return f"This order was taken by another pro{f' ({service})' if service else ''}"
+
+
+LINES: dict[str, Callable[[Notification, str, dict], str]] = {
+    E.ASSIGNED: lambda n, t, c: f"You were assigned {t}",
+    E.INVITED: _invited,
+    E.INVITATION_TAKEN: _taken,
+    E.DELIVERED: _delivered,
+    E.QC_REVISION_REQUESTED: lambda n, t, c: _with("QC asked for a revision", c.get("comments")),
+    E.REVISION_REQUESTED: _revision_requested,
+    E.REVISION_REJECTED: lambda n, t, c: _with(
+        f"Your revision request on {t} was declined", c.get("reason")
+    ),
+    E.FEE_REQUESTED: lambda n, t, c: _with(
+        f"{c.get('expert') or 'The expert'} asks for a fee of {_money(c)} on {t}", c.get("reason")
+    ),
+    E.FEE_QUOTED: lambda n, t, c: _with(
+        f"A fee of {_money(c)} is quoted for your revision of {t}", c.get("reason")
+    ),
+    E.FEE_ACCEPTED: lambda n, t, c: f"The fee of {_money(c)} on {t} was accepted",
+    E.FEE_DECLINED: lambda n, t, c: _with(
+        f"The fee of {_money(c)} on {t} was declined", c.get("note")
+    ),
+    E.COMPLETED: lambda n, t, c: f"{_cap(t)} is completed",
+    E.FAREWELL: lambda n, t, c: f"Your final documents for {t} are ready",
+    E.REOPENED: lambda n, t, c: _with(f"{_cap(t)} was reopened", c.get("reason")),
+    E.CANCELLED: lambda n, t, c: _with(f"{_cap(t)} was cancelled", c.get("reason")),
+    E.FLAG_RAISED: lambda n, t, c: _with(
+        f"{c.get('raised_by', 'Atelier')} flagged {t} ({c.get('kind', 'flag')})", c.get("note")
+    ),
+    E.REWARD_RELEASED: lambda n, t, c: f"Your reward of {_money(c)} for {t} was released",
+    E.COMMENT_POSTED: lambda n, t, c: _with(
+        f"{c.get('author', 'Someone')} commented on {t}", c.get("body")
+    ),
+}
+
+
+def line(notification: Notification) -> str:
+    """One readable line for `notification` (plain text; templates escape it)."""
+    describe = LINES.get(notification.event)
+    if describe is None:
+        return notification.get_event_display()
+    return describe(notification, _title(notification), notification.context or {})

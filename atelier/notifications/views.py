@@ -1,0 +1,96 @@
+"""The in-app inbox: a person's own notifications, newest first, each one line, with a link to
+its order while they may still see it."""
+
+from collections.abc import Sequence
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from atelier.accounts.models import User
+from atelier.core import clock
+from atelier.core.htmx import is_htmx, render_page
+from atelier.orders import access
+
+from .messages import line
+from .models import Notification
+
+PAGE_SIZE = 25
+
+
+def _own_or_404(user: User, pk: int) -> Notification:
+    notification = Notification.objects.select_related("order").filter(pk=pk).first()
+    if notification is None or notification.recipient_id != user.pk:
+        raise Http404("No such notification.")
+    return notification
+
+
+def _prepare(user: User, notifications: Sequence[Notification]) -> None:
+    """Give each notification its line and whether its order may still be opened (one query)."""
+    order_ids = {n.order_id for n in notifications if n.order_id}
+    visible = (
+        set(access.visible_orders(user).filter(pk__in=order_ids).values_list("pk", flat=True))
+        if order_ids
+        else set()
+    )
+    for notification in notifications:
+        notification.line = line(notification)
+        notification.order_visible = notification.order_id in visible
+
+
+def _mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        now = clock.now()
+        Notification.objects.filter(pk=notification.pk, read_at=None).update(read_at=now)
+        notification.read_at = now
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    items = Notification.objects.filter(recipient=request.user).select_related("order")
+    if unread_only:
+        items = items.filter(read_at=None)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _prepare(request.user, page.object_list)
+    context = {"page": page, "unread_only": unread_only}
+    return render_page(request, "notifications/inbox.html", context, partial="items")
+
+
+@login_required
+@require_POST
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark it read and go to its order; without an order one may see, back to the inbox."""
+    notification = _own_or_404(request.user, pk)
+    _mark_read(notification)
+    if notification.order_id and access.can_see_order(request.user, notification.order):
+        return redirect("order-detail", pk=notification.order_id)
+    return redirect("inbox")
+
+
+@login_required
+@require_POST
+def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = _own_or_404(request.user, pk)
+    _mark_read(notification)
+    if is_htmx(request):
+        _prepare(request.user, [notification])
+        return render_page(request, "notifications/inbox.html", {"n": notification}, partial="item")
+    return redirect("inbox")
+
+
+@login_required
+@require_POST
+def read_all(request: HttpRequest) -> HttpResponse:
+    count = Notification.objects.filter(recipient=request.user, read_at=None).update(
+        read_at=clock.now()
+    )
+    if count:
+        messages.success(request, f"Marked {count} notification{'s' if count > 1 else ''} as read.")
+    else:
+        messages.info(request, "Everything was already read.")
+    return redirect("inbox")
