@@ -1,0 +1,141 @@
+"""The three flows of DESIGN.md end to end, as the four roles click them in a browser."""
+
+import re
+from datetime import timedelta
+
+from playwright.sync_api import Page, expect
+
+from atelier.core import clock
+from atelier.notifications.models import Notification
+from atelier.orders import actions
+from atelier.orders.models import AccessLink, Order
+
+S = Order.Status
+
+
+def deliver_in_browser(page: Page, order: Order, files: dict[str, str], tmp_path) -> None:
+    """The expert uploads a submission of several titled files on the "Your work" tab."""
+    page.goto(f"/orders/{order.pk}/?tab=work")
+    for n, (title, name) in enumerate(files.items(), start=1):
+        path = tmp_path / name
+        path.write_text(f"{title}: the expert's words.\n")
+        if n > 1 and not page.get_by_label(f"File {n}").count():
+            page.get_by_role("button", name="Add another file").click()
+        page.get_by_label(f"File {n}", exact=False).first.set_input_files(str(path))
+        page.get_by_label(f"Title of file {n}").fill(title)
+    page.get_by_label(re.compile("^Notes for")).fill("Tightened the summary.")
+    button = "Send to QC" if order.qc_required else "Deliver to the customer"
+    page.get_by_role("button", name=button).click()
+    done = re.compile(rf"#\d+ \({len(files)} files?\)")
+    expect(page.get_by_role("status").get_by_text(done)).to_be_visible()
+
+
+def test_marketplace_speedy_raced_by_two_experts_then_qc_then_customer(people, world, tmp_path):
+    # given a speedy translation offered to two pros
+    order = world.order(Order.Flow.MARKETPLACE, title="Translate a diploma")
+    mine, theirs = actions.invite_experts(
+        order, actor=world.agent, experts=[world.expert, world.expert2]
+    )
+    erin = people.login(world.expert.email)
+    ezra = people.login(world.expert2.email)
+    erin.goto(f"/invitations/{mine.pk}/")
+    ezra.goto(f"/invitations/{theirs.pk}/")
+    expect(erin.get_by_role("button", name="Accept for 120.00 USD")).to_be_visible()
+    expect(ezra.get_by_role("button", name="Accept for 120.00 USD")).to_be_visible()
+
+    # when both accept, Erin first
+    erin.get_by_role("button", name="Accept for 120.00 USD").click()
+    ezra.get_by_role("button", name="Accept for 120.00 USD").click()
+
+    # then Erin has the order and Ezra a "taken" page without its details
+    expect(erin.get_by_role("heading", name=re.compile("Translate a diploma"))).to_be_visible()
+    expect(ezra.get_by_role("heading", name="This order was taken")).to_be_visible()
+    expect(ezra.get_by_text("Translate a diploma")).to_have_count(0)
+    expect(ezra.get_by_text("One page, please.")).to_have_count(0)
+    order.refresh_from_db()
+    assert order.expert == world.expert
+
+    # Erin delivers two files; the customer sees nothing while QC checks
+    deliver_in_browser(
+        erin, order, {"Translation": "diploma-de.txt", "Glossary": "glossary.txt"}, tmp_path
+    )
+    order.refresh_from_db()
+    assert order.status == S.IN_QC
+    customer = people.login(world.customer.email)
+    customer.goto(f"/orders/{order.pk}/")
+    expect(customer.get_by_text("Nothing delivered yet")).to_be_visible()
+
+    # the reviewer approves from the QC queue
+    reviewer = people.login(world.reviewer.email)
+    reviewer.goto("/qc/")
+    reviewer.get_by_role("link", name=re.compile("Translate a diploma")).click()
+    expect(reviewer.get_by_role("link", name="Glossary")).to_be_visible()
+    reviewer.get_by_role("button", name="Approve").click()
+    expect(
+        reviewer.get_by_text("The QC queue is empty").or_(reviewer.get_by_text("approved"))
+    ).not_to_have_count(0)
+
+    # the customer downloads and completes
+    customer.reload()
+    expect(customer.get_by_role("link", name="Translation")).to_be_visible()
+    with customer.expect_download() as download:
+        customer.get_by_role("link", name="Glossary").click()
+    assert download.value.suggested_filename == "glossary.txt"
+    customer.get_by_role("link", name="Complete the order…").click()
+    customer.get_by_label("Yes, I am happy").check()
+    customer.get_by_role("button", name="Complete the order").click()
+    expect(customer.get_by_role("heading", name=re.compile("Your documents"))).to_be_visible()
+    order.refresh_from_db()
+    assert order.status == S.COMPLETED
+
+
+def test_expert_hub_close_with_farewell_and_the_one_time_link(people, world, tmp_path):
+    # given an expert-hub order delivered 8 days ago and opened by the customer
+    order = world.assigned(Order.Flow.EXPERT_HUB, title="Cover letter for a bank")
+    with clock.frozen_at(clock.now() - timedelta(days=8)):
+        world.deliver(order)
+    world.open_latest(order)
+    erin = people.login(world.expert.email)
+
+    # when Erin closes, first removing the fixed link line
+    erin.goto(f"/orders/{order.pk}/?tab=work")
+    erin.get_by_role("button", name="Close order…").click()
+    expect(erin.get_by_text("resume-v1.txt")).to_be_visible()  # the final documents
+    farewell = erin.get_by_label(re.compile("^Message to"))
+    original = farewell.input_value()
+    link_line = next(line for line in original.splitlines() if "/link/" in line)
+    farewell.fill(original.replace(link_line, "See you!"))
+    erin.get_by_role("button", name="Close order and send farewell").click()
+
+    # then it is refused with a clear message and the order stays open
+    expect(erin.get_by_text(re.compile("Keep the line"))).to_be_visible()
+    order.refresh_from_db()
+    assert order.status == S.DELIVERED
+
+    # when the line is kept (the rest edited), it closes and sends
+    erin.get_by_label(re.compile("^Message to")).fill(
+        "Dear Casey,\n\nIt was a pleasure.\n\n" + link_line + "\n\nErin"
+    )
+    erin.get_by_role("button", name="Close order and send farewell").click()
+    expect(erin.get_by_text(re.compile("closed", re.I)).first).to_be_visible()
+    order.refresh_from_db()
+    assert order.status == S.COMPLETED
+    [farewell_note] = Notification.objects.filter(recipient=world.customer, event="farewell")
+    url = re.search(r"https?://\S+/link/\S+", farewell_note.context["message"]).group(0)
+    path = "/link/" + url.split("/link/", 1)[1]
+
+    # the expert opens the customer's link first: nothing is consumed
+    erin.goto(path)
+    expect(erin.get_by_text("opening it changed nothing")).to_be_visible()
+    assert AccessLink.objects.get().consumed_at is None
+
+    # the customer, logged out, uses it and lands on the final documents
+    customer = people.page()
+    customer.goto(path)
+    expect(customer.get_by_role("heading", name=re.compile("Your documents for"))).to_be_visible()
+    expect(customer.get_by_role("link", name="Resume")).to_be_visible()
+    assert AccessLink.objects.get().consumed_at is not None
+    # and it is single-use
+    other = people.page()
+    other.goto(path)
+    expect(other.get_by_text("This link has been used already")).to_be_visible()
