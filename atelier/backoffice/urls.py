@@ -1,8 +1,12 @@
 from django.urls import path
 
-from atelier.core.placeholder import not_built_yet
+from . import views
 
 urlpatterns = [
-    path("", not_built_yet, name="console-orders"),
-    path("flags/", not_built_yet, name="console-flags"),
+    path("", views.order_list, name="console-orders"),
+    path("orders/<int:pk>/", views.order_page, name="console-order"),
+    path("orders/<int:pk>/act/<slug:name>/", views.order_action, name="console-order-action"),
+    path("orders/<int:pk>/experts/", views.expert_search, name="console-expert-search"),
+    path("flags/", views.flag_list, name="console-flags"),
+    path("flags/<int:pk>/resolve/", views.resolve_flag, name="console-flag-resolve"),
 ]

@@ -198,6 +198,14 @@ class Demo:
             self.submit(o, 7, 1)
             self.open_delivery(o, 6.5)
             self.revise(o, 6)
+            self.step(
+                5.5,
+                actions.raise_flag,
+                o,
+                actor=self.people["expert"],
+                kind=Flag.Kind.EXCESSIVE_REVISIONS,
+                note="The customer now wants a different career focus.",
+            )
         if o := self.order("Career-change resume (revision delivered)", flow, svc, 12):
             self.assign(o, 11.9)
             self.submit(o, 10, 1)
@@ -264,6 +272,14 @@ class Demo:
             self.submit(o, 6, 1)
             self.open_delivery(o, 5.5)
             self.revise(o, 5, "Could you also write my headline in Spanish?")
+            self.step(
+                4,
+                actions.raise_flag,
+                o,
+                actor=self.people["customer"],
+                kind=Flag.Kind.CONCERN,
+                note="I have not heard back about my Spanish headline.",
+            )
         if o := self.order(
             "LinkedIn profile (closed with a farewell)", flow, "linkedin-profile", 20
         ):

@@ -1233,10 +1233,10 @@ def credit_expert(
     key: str | None = None,
 ):
     """An agent's manual credit (rule 11), on the order's timeline when it is for an order."""
-    entry = rewards.credit_expert(
+    entry, created = rewards.credit_expert(
         expert, actor=actor, amount=amount, currency=currency, memo=memo, order=order, key=key
     )
-    if order is not None:
+    if order is not None and created:
         record_event(
             order,
             "reward.credited",

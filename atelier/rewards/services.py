@@ -87,9 +87,9 @@ def credit_expert(
     memo: str,
     order=None,
     key: str | None = None,
-) -> LedgerEntry:
-    """An agent's manual credit, available at once. Pass `key` (say, a form's idempotency token)
-    so that submitting the same credit twice writes it once."""
+) -> tuple[LedgerEntry, bool]:
+    """An agent's manual credit, available at once, and whether this call wrote it. Pass `key`
+    (say, a form's idempotency token) so that submitting the same credit twice writes it once."""
     if not actor.is_agent:
         raise NotAllowed("Only agents credit experts.")
     if not expert.is_expert:
@@ -98,10 +98,7 @@ def credit_expert(
     if not memo.strip():
         raise InvalidInput("Say what the credit is for.", field="memo")
     key = f"credit:{key or uuid.uuid4().hex}"
-    existing = LedgerEntry.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
-    return LedgerEntry.objects.create(
+    entry = _create_once(
         key=key,
         expert=expert,
         order=order,
@@ -112,6 +109,9 @@ def credit_expert(
         created_by=actor,
         created_at=clock.now(),
     )
+    if entry is None:  # the same credit was submitted before (or at the same moment)
+        return LedgerEntry.objects.get(key=key), False
+    return entry, True
 
 
 def release_due(*, now: datetime | None = None) -> list[LedgerEntry]:

@@ -767,12 +767,17 @@ def test_rule_11_without_qc_reward_earned_at_completion(world):
 def test_rule_11_manual_credits_are_separate_entries_and_balances_are_sums(world):
     order = world.delivered(reward_amount=Decimal("100.00"))
     actions.complete_order(order, actor=world.customer)
-    actions.credit_expert(
-        world.expert, actor=world.agent, amount="15.50", currency="usd", memo="Bonus", key="k1"
-    )
-    actions.credit_expert(
-        world.expert, actor=world.agent, amount="15.50", currency="USD", memo="Bonus", key="k1"
-    )
+    for _ in range(2):  # the same form submitted twice
+        actions.credit_expert(
+            world.expert,
+            actor=world.agent,
+            amount="15.50",
+            currency="usd",
+            memo="Bonus",
+            key="k1",
+            order=order,
+        )
+    assert order.events.filter(verb="reward.credited").count() == 1
     with pytest.raises(NotAllowed):
         actions.credit_expert(
             world.expert, actor=world.expert, amount="1", currency="USD", memo="me"

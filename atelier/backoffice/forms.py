@@ -1,0 +1,286 @@
+"""The console's forms: list filters, and the agent's actions as panels on the order page.
+
+The actions themselves (their forms' fields and the engine call) come from
+atelier.orders.agent_actions; the console adds a confirmation to the irreversible ones and
+decides which panels an order's state calls for. The engine still has the final word.
+"""
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+
+from atelier.accounts.models import User
+from atelier.catalog.models import Service
+from atelier.orders import actions
+from atelier.orders import agent_actions as base
+from atelier.orders.models import Flag, Order
+from atelier.orders.workflow import CLOSED_STATUSES, DELIVERED_STATUSES
+
+from .queries import OrderDossier, OrderFilters
+
+S = Order.Status
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "#id, title or e-mail"}),
+    )
+    status = forms.ChoiceField(choices=[("", "Any"), *S.choices], required=False)
+    flow = forms.ChoiceField(choices=[("", "Any"), *Order.Flow.choices], required=False)
+    service = forms.ModelChoiceField(
+        Service.objects.all(), to_field_name="slug", required=False, empty_label="Any"
+    )
+    expert = forms.CharField(label="Expert e-mail", required=False, max_length=254)
+    flagged = forms.BooleanField(label="Open flags", required=False)
+    overdue = forms.BooleanField(label="Overdue", required=False)
+    closable = forms.BooleanField(label="Closable, not closed", required=False)
+
+    def filters(self) -> OrderFilters:
+        """What the valid fields ask for; an invalid one (a hand-edited URL) is ignored."""
+        self.is_valid()
+        data = self.cleaned_data
+        service = data.get("service")
+        return OrderFilters(
+            status=data.get("status", ""),
+            flow=data.get("flow", ""),
+            service=service.slug if service else "",
+            flagged=data.get("flagged", False),
+            expert=data.get("expert", ""),
+            overdue=data.get("overdue", False),
+            closable=data.get("closable", False),
+            q=data.get("q", ""),
+        )
+
+
+class FlagFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "Any"), *Flag.Kind.choices], required=False)
+    state = forms.ChoiceField(
+        choices=[("", "Open first, then resolved"), ("open", "Open"), ("resolved", "Resolved")],
+        required=False,
+        label="Show",
+    )
+
+    def values(self) -> dict[str, str]:
+        self.is_valid()
+        return {
+            "kind": self.cleaned_data.get("kind", ""),
+            "state": self.cleaned_data.get("state", ""),
+        }
+
+
+class FlagResolutionForm(forms.Form):
+    resolution = forms.CharField(label="Resolution note", required=False, max_length=5000)
+
+
+# --- actions: the agent_actions forms, with confirmations where a step is irreversible ---------
+
+
+def _confirm(label: str) -> forms.BooleanField:
+    return forms.BooleanField(
+        label=label,
+        required=True,
+        error_messages={"required": "Tick “I confirm” to go ahead."},
+    )
+
+
+class CompleteForm(base.ConfirmForm):
+    confirm = _confirm("I confirm: mark the order completed (only an agent can reopen it).")
+
+
+class OfferLinkedForm(base.ConfirmForm):
+    confirm = _confirm("I confirm: invite the pros who missed this order to the linked one.")
+
+
+class CancelForm(base.ReasonForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="The customer and the expert see it."
+    )
+    confirm = _confirm("I confirm: cancel the order. This cannot be undone.")
+
+
+class CloseForm(base.CloseForm):
+    confirm = _confirm("I confirm: close the order and send this farewell to the customer.")
+
+
+class TriageForm(base.TriageForm):
+    decision = forms.ChoiceField(
+        choices=base.RevisionRequest.Triage.choices, widget=forms.RadioSelect
+    )
+    fee_amount = forms.DecimalField(
+        required=False, max_digits=12, decimal_places=2, min_value=0, label="Fee amount"
+    )
+    fee_currency = forms.CharField(
+        required=False, max_length=3, label="Fee currency", help_text="Blank: the reward's."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Required when rejecting; the customer sees it.",
+    )
+
+
+class FeeDecisionForm(base.FeeDecisionForm):
+    approve = forms.TypedChoiceField(
+        choices=[("yes", "Approve: quote it to the customer"), ("no", "Reject")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+
+
+class CreditForm(base.CreditForm):
+    memo = forms.CharField(max_length=300, help_text="What the credit is for; the expert sees it.")
+
+
+CONSOLE_ACTIONS: dict[str, base.AgentAction] = {
+    **base.AGENT_ACTIONS,
+    "complete": replace(base.AGENT_ACTIONS["complete"], form=CompleteForm),
+    "offer_linked": replace(base.AGENT_ACTIONS["offer_linked"], form=OfferLinkedForm),
+    "cancel": replace(base.AGENT_ACTIONS["cancel"], form=CancelForm),
+    "close": replace(base.AGENT_ACTIONS["close"], form=CloseForm),
+    "triage": replace(base.AGENT_ACTIONS["triage"], form=TriageForm),
+    "decide_fee": replace(base.AGENT_ACTIONS["decide_fee"], form=FeeDecisionForm),
+    "credit": replace(base.AGENT_ACTIONS["credit"], form=CreditForm),
+}
+
+# Actions about one thing on the order: the field that names it, shown hidden beside that thing.
+SUBJECT_FIELDS = {"triage": "request", "decide_fee": "fee", "resolve_flag": "flag"}
+
+DONE = {
+    "assign": "Expert assigned; they have been told.",
+    "invite": "Invitations sent.",
+    "offer_linked": "The linked order was offered to the pros who missed this one.",
+    "triage": "Revision request triaged.",
+    "decide_fee": "Fee request decided.",
+    "request_revision": "Revision requested on the customer's behalf.",
+    "complete": "Order completed.",
+    "close": "Order closed; the farewell is on its way to the customer.",
+    "comment": "Comment posted.",
+    "resolve_flag": "Flag resolved.",
+    "credit": "Credit recorded.",
+    "reopen": "Order reopened.",
+    "cancel": "Order cancelled.",
+}
+
+
+@dataclass
+class Panel:
+    """One action's form on the order page. `key` is unique on the page (an action about a
+    revision request, fee or flag has one panel per such thing)."""
+
+    action: base.AgentAction
+    form: base.OrderForm
+    subject: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.action.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.subject_pk}" if self.name in SUBJECT_FIELDS else self.name
+
+    @property
+    def subject_pk(self) -> str:
+        if self.subject is not None:
+            return str(self.subject.pk)
+        return str(self.form.data.get(SUBJECT_FIELDS[self.name], ""))
+
+    @property
+    def url(self) -> str:
+        return reverse("console-order-action", args=[self.form.order.pk, self.name])
+
+
+def _shaped(action: base.AgentAction, form: base.OrderForm) -> base.OrderForm:
+    if subject_field := SUBJECT_FIELDS.get(action.name):
+        form.fields[subject_field].widget = forms.HiddenInput()
+    return form
+
+
+def bound_panel(order: Order, name: str, data) -> Panel | None:
+    action = CONSOLE_ACTIONS.get(name)
+    if action is None:
+        return None
+    subject = data.get(SUBJECT_FIELDS[name], "") if name in SUBJECT_FIELDS else ""
+    auto_id = f"{name}-{subject}-%s" if subject else f"{name}-%s"
+    return Panel(action, _shaped(action, action.form(order, data, auto_id=auto_id)))
+
+
+def _panel(order: Order, name: str, subject=None, **initial) -> Panel:
+    action = CONSOLE_ACTIONS[name]
+    if subject is not None:
+        initial[SUBJECT_FIELDS[name]] = subject.pk
+    auto_id = f"{name}-{subject.pk}-%s" if subject is not None else f"{name}-%s"
+    form = action.form(order, initial=initial, auto_id=auto_id)
+    return Panel(action, _shaped(action, form), subject=subject)
+
+
+def _initial(order: Order, agent: User, name: str) -> dict[str, Any]:
+    return CONSOLE_ACTIONS[name].initial(order, agent)
+
+
+def order_panels(
+    order: Order, agent: User, dossier: OrderDossier, *, failed: Panel | None = None
+) -> list[Panel]:
+    """The actions this order's state calls for, and the one that just failed (with its errors)
+    whether or not the state calls for it."""
+    panels: list[Panel] = []
+    if order.status in {S.OPEN, S.INVITED}:
+        panels.append(_panel(order, "assign"))
+        if order.assignment != Order.Assignment.DIRECT:
+            panels.append(_panel(order, "invite"))
+    if order.linked_order_id and order.expert_id:
+        panels.append(_panel(order, "offer_linked"))
+    panels += [_panel(order, "triage", r) for r in dossier.pending_triage]
+    panels += [_panel(order, "decide_fee", f) for f in dossier.requested_fees]
+    if order.status in {*DELIVERED_STATUSES, S.REVISION_REQUESTED}:
+        panels.append(_panel(order, "complete"))
+        if order.expert_may_close:
+            info = actions.close_info(order, actor=agent)
+            close = _panel(order, "close", message=info.farewell_template)
+            close.extra["info"] = info
+            panels.append(close)
+    if order.status in DELIVERED_STATUSES:
+        panels.append(_panel(order, "request_revision"))
+    if order.status == S.COMPLETED:
+        panels.append(_panel(order, "reopen"))
+    panels += [_panel(order, "resolve_flag", f) for f in dossier.open_flags]
+    panels.append(_panel(order, "comment"))
+    panels.append(_panel(order, "credit", **_initial(order, agent, "credit")))
+    if order.status not in CLOSED_STATUSES:
+        panels.append(_panel(order, "cancel"))
+    if failed is not None:
+        at = next((i for i, p in enumerate(panels) if p.key == failed.key), None)
+        if at is None:
+            panels.append(failed)
+        else:
+            failed.subject, failed.extra = panels[at].subject, panels[at].extra
+            panels[at] = failed
+    return panels
+
+
+def arrange_panels(panels: list[Panel], dossier: OrderDossier) -> list[Panel]:
+    """Put each panel about one revision request, fee or flag beside that thing (as its
+    `panel`, for the template); return the others, which the page lists as its actions."""
+    subjects = {
+        "triage": dossier.revision_requests,
+        "decide_fee": dossier.fee_requests,
+        "resolve_flag": dossier.flags,
+    }
+    general = []
+    for panel in panels:
+        if panel.name in SUBJECT_FIELDS:
+            subject = next((s for s in subjects[panel.name] if str(s.pk) == panel.subject_pk), None)
+            if subject is not None:
+                subject.panel = panel
+                continue
+        general.append(panel)  # including a refused one whose subject is gone: its errors show
+    return general

@@ -1,0 +1,622 @@
+"""The agent console: every order with filters and search, one order with every agent action
+(each through the page, refusals shown beside the form), and the flags inbox. Anyone but an
+agent gets 404 on every console URL."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from atelier.core import clock
+from atelier.orders import actions
+from atelier.orders.models import FeeRequest, Flag, Invitation, Order, RevisionRequest
+from atelier.orders.tests.factories import ServiceFactory, UserFactory
+from atelier.rewards.models import LedgerEntry
+
+S = Order.Status
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def agent(client, world):
+    client.force_login(world.agent)
+    return client
+
+
+def listed(response) -> list[int]:
+    return [order.pk for order in response.context["page"]]
+
+
+def orders_page(client, **filters):
+    return client.get(reverse("console-orders"), filters)
+
+
+def act(client, order: Order, name: str, **data):
+    return client.post(reverse("console-order-action", args=[order.pk, name]), data)
+
+
+def panel(response, name: str):
+    return next(p for p in response.context["panels"] if p.name == name)
+
+
+def reload(order: Order) -> Order:
+    order.refresh_from_db()
+    return order
+
+
+# --- who gets in -------------------------------------------------------------------------------
+
+
+def console_urls(world) -> list[tuple[str, str]]:
+    order = world.order()
+    flag = actions.raise_flag(order, actor=world.agent, kind=Flag.Kind.CONCERN, note="Hmm")
+    return [
+        ("get", reverse("console-orders")),
+        ("get", reverse("console-order", args=[order.pk])),
+        ("get", reverse("console-expert-search", args=[order.pk])),
+        ("post", reverse("console-order-action", args=[order.pk, "comment"])),
+        ("post", reverse("console-order-action", args=[order.pk, "cancel"])),
+        ("get", reverse("console-flags")),
+        ("post", reverse("console-flag-resolve", args=[flag.pk])),
+    ]
+
+
+@pytest.mark.parametrize("who", ["customer", "expert", "reviewer", "stranger"])
+def test_everyone_but_agents_gets_404_on_every_console_url(client, world, who):
+    # given the order's customer and expert, a reviewer and a stranger
+    urls = console_urls(world)
+    client.force_login(getattr(world, who))
+
+    # when they open or post to any console URL, then it does not exist for them
+    for method, url in urls:
+        data = {"body": "hi", "reason": "x", "confirm": "on", "resolution": "x"}
+        response = getattr(client, method)(url, data if method == "post" else {})
+        assert response.status_code == 404, (who, url)
+    assert Order.objects.get().status == S.OPEN
+    assert Flag.objects.get().is_open
+
+
+def test_anonymous_visitor_is_asked_to_log_in(client, world):
+    for _method, url in console_urls(world):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+# --- all orders --------------------------------------------------------------------------------
+
+
+def test_all_orders_newest_first_with_every_column(agent, world):
+    # given orders of each flow
+    first = world.order(title="First")
+    second = world.assigned(Order.Flow.EXPERT_HUB, title="Second")
+    third = world.order(Order.Flow.MARKETPLACE, title="Third")
+
+    response = orders_page(agent)
+
+    assert listed(response) == [third.pk, second.pk, first.pk]
+    page = response.text
+    for text in [f"#{first.pk} First", "Expert hub", "Marketplace", "Writer portal", "expert@"]:
+        assert text in page
+    assert f'href="/console/orders/{first.pk}/"' in page
+
+
+def test_status_filter_narrows_the_list(agent, world):
+    open_order = world.order()
+    working = world.assigned()
+    assert listed(orders_page(agent, status="open")) == [open_order.pk]
+    assert listed(orders_page(agent, status="in_progress")) == [working.pk]
+
+
+@pytest.mark.parametrize("flow", Order.Flow.values)
+def test_flow_filter_narrows_the_list(agent, world, flow):
+    by_flow = {f: world.order(f) for f in Order.Flow.values}
+    booking = world.order(Order.Flow.MARKETPLACE, assignment=Order.Assignment.BOOKING)
+    expected = [by_flow[flow].pk]
+    if flow == Order.Flow.MARKETPLACE:
+        expected = [booking.pk, *expected]
+    assert listed(orders_page(agent, flow=flow)) == expected
+
+
+def test_service_filter_narrows_the_list(agent, world):
+    translation = ServiceFactory(slug="translation")
+    resume = world.order()
+    translated = world.order(service=translation)
+    assert listed(orders_page(agent, service="translation")) == [translated.pk]
+    assert listed(orders_page(agent, service=world.service.slug)) == [resume.pk]
+
+
+def test_open_flags_filter_and_count(agent, world):
+    calm = world.order()
+    flagged = world.order()
+    resolved = world.order()
+    actions.raise_flag(flagged, actor=world.agent, kind=Flag.Kind.CONCERN)
+    actions.raise_flag(flagged, actor=world.customer, kind=Flag.Kind.CONCERN)
+    flag = actions.raise_flag(resolved, actor=world.agent, kind=Flag.Kind.CONCERN)
+    actions.resolve_flag(flag, actor=world.agent)
+
+    response = orders_page(agent, flagged="on")
+
+    assert listed(response) == [flagged.pk]
+    assert response.context["page"][0].open_flags == 2
+    assert calm.pk in listed(orders_page(agent))
+
+
+def test_expert_filter_narrows_the_list(agent, world):
+    mine = world.assigned()
+    theirs = world.order()
+    actions.assign_expert(theirs, actor=world.agent, expert=world.expert2)
+    world.order()
+    assert listed(orders_page(agent, expert="expert2@example.com")) == [theirs.pk]
+    assert listed(orders_page(agent, expert="EXPERT@example.com")) == [mine.pk]
+
+
+def test_overdue_filter_lists_late_orders_not_yet_done(agent, world):
+    soon = clock.now() + timedelta(days=1)
+    late = world.order(due_at=soon)
+    done_late = world.delivered(due_at=soon)
+    actions.complete_order(done_late, actor=world.customer)
+    world.order(due_at=clock.now() + timedelta(days=5))
+    world.order()
+
+    with clock.frozen_at(clock.now() + timedelta(days=2)):
+        response = orders_page(agent, overdue="on")
+
+    assert listed(response) == [late.pk]
+    assert "overdue" in response.text
+
+
+def test_closable_filter_lists_expert_hub_orders_closable_but_not_closed(agent, world):
+    closable = world.delivered(Order.Flow.EXPERT_HUB)
+    writer_portal = world.delivered(Order.Flow.WRITER_PORTAL)  # the customer completes these
+    closed = world.delivered(Order.Flow.EXPERT_HUB)
+    actions.complete_order(closed, actor=world.agent)
+    assert writer_portal.closable_at is not None
+
+    assert listed(orders_page(agent, closable="on")) == []  # not yet: 7 days
+    with clock.frozen_at(clock.now() + timedelta(days=8)):
+        assert listed(orders_page(agent, closable="on")) == [closable.pk]
+
+
+def test_search_by_id_with_or_without_hash(agent, world):
+    wanted = world.order(title="Plain")
+    world.order(title="Other")
+    assert listed(orders_page(agent, q=f"#{wanted.pk}")) == [wanted.pk]
+    assert listed(orders_page(agent, q=str(wanted.pk))) == [wanted.pk]
+
+
+def test_search_by_title_customer_or_expert_email(agent, world):
+    other_customer = UserFactory(email="someone@else.org", is_customer=True)
+    assigned = world.assigned(title="Marketing resume")
+    theirs = actions.create_order(
+        actor=world.agent, customer=other_customer, service=world.service, title="Bio"
+    )
+    assert listed(orders_page(agent, q="marketing")) == [assigned.pk]
+    assert listed(orders_page(agent, q="someone@else")) == [theirs.pk]
+    assert listed(orders_page(agent, q="expert@example.com")) == [assigned.pk]
+
+
+def test_filters_combine_and_bad_values_are_ignored(agent, world):
+    hub = world.assigned(Order.Flow.EXPERT_HUB)
+    world.assigned()
+    world.order(Order.Flow.EXPERT_HUB)
+    response = orders_page(agent, flow="expert_hub", status="in_progress", service="nope")
+    assert listed(response) == [hub.pk]
+
+
+def test_htmx_filter_gets_only_the_results_table(agent, world):
+    world.order(title="Only this")
+    response = agent.get(reverse("console-orders"), {"status": "open"}, **HTMX)
+    assert "Only this" in response.text
+    assert "<html" not in response.text and "Filter orders" not in response.text
+    assert "HX-Request" in response["Vary"]
+
+
+def test_empty_list_says_so(agent, world):
+    assert "No orders yet." in orders_page(agent).text
+    world.order()
+    assert "No order matches these filters" in orders_page(agent, status="completed").text
+
+
+def test_order_list_query_count_does_not_grow_with_rows(
+    agent, world, django_assert_max_num_queries
+):
+    def fill(n: int) -> None:
+        for _ in range(n):
+            order = world.assigned(Order.Flow.MARKETPLACE)
+            actions.raise_flag(order, actor=world.agent, kind=Flag.Kind.CONCERN)
+
+    fill(2)
+    with django_assert_max_num_queries(6):
+        orders_page(agent, flagged="on")
+    fill(20)
+    with django_assert_max_num_queries(6):
+        response = orders_page(agent, flagged="on")
+    assert len(listed(response)) == 22
+
+
+def test_order_list_is_paginated_by_25(agent, world):
+    for _ in range(27):
+        world.order()
+    assert len(listed(orders_page(agent))) == 25
+    assert len(listed(orders_page(agent, page=2))) == 2
+
+
+# --- the order page ----------------------------------------------------------------------------
+
+
+def test_order_page_shows_everything_an_agent_needs(agent, world):
+    # given a marketplace order whose second submission was sent back by QC, with a revision
+    # request, a fee request, a comment and a flag
+    order = world.delivered(Order.Flow.MARKETPLACE)
+    world.revise(order, "Add my promotion")
+    second = world.submit(order, 2)
+    actions.review_submission(
+        second, actor=world.reviewer, decision="revise", comments="Typo in the header"
+    )
+    actions.request_fee(order, actor=world.expert, amount="30", reason="Twice the length")
+    actions.post_comment(order, actor=world.customer, body="Thanks so far")
+    actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.EXCESSIVE_REVISIONS, note="Many")
+
+    page = agent.get(reverse("console-order", args=[order.pk])).text
+
+    for text in [
+        "One page, please.",
+        "Draft #1",
+        "Revision #2",
+        "Typo in the header",  # QC comments, shown to agents
+        "Add my promotion",
+        "30.00 USD",
+        "Twice the length",
+        "Thanks so far",
+        "Excessive revisions",
+        "order.created",
+        "Reward earned",  # the ledger: earned at the first QC approval
+        "Decide a fee request",
+    ]:
+        assert text in page, text
+
+
+def test_unknown_order_or_action_is_404(agent, world):
+    order = world.order()
+    assert agent.get(reverse("console-order", args=[order.pk + 1])).status_code == 404
+    assert act(agent, order, "explode").status_code == 404
+    assert agent.get(reverse("console-order-action", args=[order.pk, "assign"])).status_code == 405
+
+
+def test_only_actions_that_fit_the_state_are_offered(agent, world):
+    order = world.order()
+    names = {p.name for p in agent.get(reverse("console-order", args=[order.pk])).context["panels"]}
+    assert {"assign", "cancel", "comment", "credit"} <= names
+    assert not names & {"invite", "complete", "close", "reopen"}
+
+    done = world.delivered()
+    actions.complete_order(done, actor=world.customer)
+    names = {p.name for p in agent.get(reverse("console-order", args=[done.pk])).context["panels"]}
+    assert "reopen" in names and not names & {"assign", "cancel", "complete"}
+
+
+def test_agent_assigns_an_expert(agent, world):
+    order = world.order()
+    response = act(agent, order, "assign", expert=world.expert2.email)
+    assert response.status_code == 302
+    assert (reload(order).status, order.expert) == (S.IN_PROGRESS, world.expert2)
+    page = agent.get(response.url)
+    assert "Expert assigned" in page.text
+
+
+def test_refused_action_shows_the_engines_message_and_changes_nothing(agent, world):
+    # given an order already in progress
+    order = world.assigned()
+    events = order.events.count()
+
+    # when an agent assigns someone else anyway
+    response = act(agent, order, "assign", expert=world.expert2.email)
+
+    # then the page shows the engine's refusal beside the assign form, and nothing changed
+    assert response.status_code == 200
+    assert "You cannot assign an expert while the order is in progress." in response.text
+    assert panel(response, "assign").form.errors
+    assert (reload(order).expert, order.events.count()) == (world.expert, events)
+
+
+def test_agent_invites_pros_found_by_search(agent, world):
+    order = world.order(Order.Flow.MARKETPLACE)
+    other = UserFactory(email="translator@elsewhere.org", name="Tina Translator", is_expert=True)
+    search = reverse("console-expert-search", args=[order.pk])
+
+    # the htmx search finds pros by name or e-mail and keeps those already ticked
+    found = agent.get(search, {"expert_q": "tina"}, **HTMX)
+    assert "translator@elsewhere.org" in found.text and "expert2@" not in found.text
+    kept = agent.get(search, {"expert_q": "expert2", "experts": [other.pk]}, **HTMX)
+    assert "expert2@example.com" in kept.text and "translator@elsewhere.org" in kept.text
+
+    # without JS the search narrows the order page's list
+    no_js = agent.get(search, {"expert_q": "tina"})
+    assert no_js.status_code == 302
+    narrowed = agent.get(no_js.url)
+    assert narrowed.context["picker"].found == [other]
+
+    response = act(agent, order, "invite", experts=[other.pk, world.expert2.pk])
+
+    assert response.status_code == 302
+    assert reload(order).status == S.INVITED
+    assert set(order.invitations.values_list("expert__email", flat=True)) == {
+        "translator@elsewhere.org",
+        "expert2@example.com",
+    }
+    # invited pros are not offered again
+    again = agent.get(reverse("console-order", args=[order.pk]))
+    assert other not in again.context["picker"].found
+
+
+def test_invite_without_anyone_ticked_is_refused_beside_the_form(agent, world):
+    order = world.order(Order.Flow.MARKETPLACE)
+    response = act(agent, order, "invite")
+    assert response.status_code == 200
+    assert panel(response, "invite").form.errors["experts"]
+    assert reload(order).status == S.OPEN
+
+
+@pytest.fixture
+def triage_order(world):
+    service = ServiceFactory(slug="linkedin-profile", revision_triage=True)
+    order = world.delivered(service=service)
+    request = world.revise(order, "Also my headline in Spanish")
+    return order, request
+
+
+def test_triage_in_scope_sends_the_request_to_the_expert(agent, triage_order):
+    order, request = triage_order
+    page = agent.get(reverse("console-order", args=[order.pk]))
+    assert f'id="triage-{request.pk}-decision_0"' in page.text
+    response = act(agent, order, "triage", request=request.pk, decision="in_scope")
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert (request.status, request.triage) == (RevisionRequest.Status.OPEN, "in_scope")
+
+
+def test_triage_fee_quotes_the_customer(agent, triage_order):
+    order, request = triage_order
+    response = act(
+        agent,
+        order,
+        "triage",
+        request=request.pk,
+        decision="fee",
+        fee_amount="25.00",
+        fee_currency="EUR",
+        reason="A translation is extra.",
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == RevisionRequest.Status.AWAITING_FEE
+    fee = FeeRequest.objects.get()
+    assert (fee.amount, fee.currency, fee.status) == (
+        Decimal("25.00"),
+        "EUR",
+        FeeRequest.Status.QUOTED,
+    )
+
+
+def test_triage_rejected_needs_a_reason(agent, triage_order):
+    order, request = triage_order
+    refused = act(agent, order, "triage", request=request.pk, decision="rejected")
+    assert refused.status_code == 200
+    assert "A reason is required." in refused.text
+    request.refresh_from_db()
+    assert request.status == RevisionRequest.Status.PENDING_TRIAGE
+
+    response = act(
+        agent, order, "triage", request=request.pk, decision="rejected", reason="Out of scope."
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert (request.status, request.triage_reason) == (
+        RevisionRequest.Status.REJECTED,
+        "Out of scope.",
+    )
+    assert reload(order).status == S.DELIVERED
+
+
+@pytest.mark.parametrize(("answer", "status"), [("yes", "quoted"), ("no", "rejected")])
+def test_agent_decides_a_fee_request(agent, world, answer, status):
+    order = world.assigned()
+    fee = actions.request_fee(order, actor=world.expert, amount="40", reason="Extra pages")
+    response = act(agent, order, "decide_fee", fee=fee.pk, approve=answer, note="Fair")
+    assert response.status_code == 302
+    fee.refresh_from_db()
+    assert (fee.status, fee.decision_note) == (status, "Fair")
+
+
+def test_agent_closes_with_the_prefilled_farewell(agent, world):
+    order = world.delivered(Order.Flow.EXPERT_HUB)
+    page = agent.get(reverse("console-order", args=[order.pk]))
+    close = panel(page, "close")
+    message = close.form.initial["message"]
+    assert "http://testserver/link/" in message
+    assert "resume-v1.txt" in page.text  # the final documents are listed
+
+    unconfirmed = act(agent, order, "close", message=message)
+    assert unconfirmed.status_code == 200
+    assert reload(order).status == S.DELIVERED
+
+    response = act(agent, order, "close", message=message, confirm="on")
+    assert response.status_code == 302
+    assert reload(order).status == S.COMPLETED
+    assert order.events.filter(verb="order.closed").exists()
+
+
+def test_close_with_the_link_line_removed_is_refused(agent, world):
+    order = world.delivered(Order.Flow.EXPERT_HUB)
+    response = act(agent, order, "close", message="Bye!", confirm="on")
+    assert response.status_code == 200
+    assert "Keep the line" in response.text
+    assert reload(order).status == S.DELIVERED
+
+
+def test_agent_completes_only_with_confirmation(agent, world):
+    order = world.delivered()
+    unconfirmed = act(agent, order, "complete")
+    assert unconfirmed.status_code == 200
+    assert panel(unconfirmed, "complete").form.errors["confirm"]
+    assert reload(order).status == S.DELIVERED
+
+    assert act(agent, order, "complete", confirm="on").status_code == 302
+    assert reload(order).status == S.COMPLETED
+
+
+def test_agent_reopens_with_a_reason(agent, world):
+    order = world.delivered()
+    actions.complete_order(order, actor=world.customer)
+    assert act(agent, order, "reopen", reason="").status_code == 200
+    assert reload(order).status == S.COMPLETED
+    assert act(agent, order, "reopen", reason="The customer found a typo").status_code == 302
+    assert reload(order).status == S.DELIVERED
+
+
+def test_agent_cancels_only_with_confirmation(agent, world):
+    order = world.assigned()
+    unconfirmed = act(agent, order, "cancel", reason="Ordered twice")
+    assert unconfirmed.status_code == 200
+    assert panel(unconfirmed, "cancel").form.errors["confirm"]
+    assert reload(order).status == S.IN_PROGRESS
+
+    response = act(agent, order, "cancel", reason="Ordered twice", confirm="on")
+    assert response.status_code == 302
+    assert reload(order).status == S.CANCELLED
+
+
+def test_crediting_twice_with_the_same_key_writes_once(agent, world):
+    order = world.assigned()
+    form = panel(agent.get(reverse("console-order", args=[order.pk])), "credit").form
+    key = form.initial["key"]
+    assert key and form.initial["expert"] == world.expert
+    data = {"expert": world.expert.email, "amount": "15.00", "currency": "USD", "memo": "Rush"}
+
+    assert act(agent, order, "credit", key=key, **data).status_code == 302
+    assert act(agent, order, "credit", key=key, **data).status_code == 302
+
+    credit = LedgerEntry.objects.get(kind=LedgerEntry.Kind.CREDIT)
+    assert (credit.expert, credit.amount, credit.order) == (world.expert, Decimal("15.00"), order)
+
+
+def test_agent_resolves_a_flag_from_the_order_page(agent, world):
+    order = world.delivered()
+    flag = actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.COMPLETION_REQUEST)
+    response = act(agent, order, "resolve_flag", flag=flag.pk, resolution="Called the customer")
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.is_open, flag.resolution) == (False, "Called the customer")
+
+
+def test_agent_comments_and_requests_a_revision_for_the_customer(agent, world):
+    order = world.delivered()
+    assert act(agent, order, "comment", body="We are on it").status_code == 302
+    assert order.comments.get().body == "We are on it"
+    assert act(agent, order, "request_revision", comments="By phone: fix dates").status_code == 302
+    assert reload(order).status == S.REVISION_REQUESTED
+
+
+def test_agent_offers_the_linked_order_to_the_pros_who_missed_it(agent, world):
+    # given a translation speedy, linked to a proofreading order, won by expert over expert2
+    proofreading = world.order(Order.Flow.MARKETPLACE, title="Proofread")
+    translation = world.assigned(Order.Flow.MARKETPLACE, linked_order=proofreading)
+    page = agent.get(reverse("console-order", args=[translation.pk]))
+    assert "Offer the linked order to the pros who missed this one" in page.text
+
+    # when the agent offers it in one action
+    response = act(agent, translation, "offer_linked", confirm="on")
+
+    # then expert2, who missed the translation, is invited to the proofreading
+    assert response.status_code == 302
+    invitation = proofreading.invitations.get()
+    assert (invitation.expert, invitation.status) == (world.expert2, Invitation.Status.PENDING)
+
+    # and offering again is refused with the engine's message
+    again = act(agent, translation, "offer_linked", confirm="on")
+    assert "Nobody missed this order, or they are all invited already." in again.text
+
+
+# --- flags inbox -------------------------------------------------------------------------------
+
+
+def flags_page(client, **filters):
+    return client.get(reverse("console-flags"), filters)
+
+
+def test_flags_inbox_lists_open_flags_first_oldest_first(agent, world):
+    order = world.delivered()
+    older = actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.EXCESSIVE_REVISIONS)
+    resolved = actions.raise_flag(order, actor=world.customer, kind=Flag.Kind.CONCERN, note="Hm")
+    actions.resolve_flag(resolved, actor=world.agent, resolution="Talked")
+    newer = actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.COMPLETION_REQUEST)
+
+    response = flags_page(agent)
+
+    assert [f.pk for f in response.context["page"]] == [older.pk, newer.pk, resolved.pk]
+    assert "customer@example.com" in response.text and "Talked" in response.text
+
+
+def test_flags_inbox_filters_by_kind_and_state(agent, world):
+    order = world.delivered()
+    concern = actions.raise_flag(order, actor=world.customer, kind=Flag.Kind.CONCERN)
+    excessive = actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.EXCESSIVE_REVISIONS)
+    actions.resolve_flag(excessive, actor=world.agent)
+
+    def pks(response):
+        return [f.pk for f in response.context["page"]]
+
+    assert pks(flags_page(agent, kind="concern")) == [concern.pk]
+    assert pks(flags_page(agent, state="open")) == [concern.pk]
+    assert pks(flags_page(agent, state="resolved")) == [excessive.pk]
+    assert "No flag matches" in flags_page(agent, kind="overdue").text
+
+
+def test_resolve_inline_with_htmx_swaps_the_row(agent, world):
+    order = world.delivered()
+    flag = actions.raise_flag(order, actor=world.customer, kind=Flag.Kind.CONCERN)
+    url = reverse("console-flag-resolve", args=[flag.pk])
+
+    response = agent.post(url, {"resolution": "Refunded"}, **HTMX)
+
+    assert response.status_code == 200
+    assert response.text.strip().startswith(f'<tr id="flag-{flag.pk}"')
+    assert "Refunded" in response.text and "Resolved" in response.text
+    flag.refresh_from_db()
+    assert (flag.is_open, flag.resolved_by) == (False, world.agent)
+
+
+def test_resolve_without_js_redirects_back_with_a_message(agent, world):
+    order = world.delivered()
+    flag = actions.raise_flag(order, actor=world.customer, kind=Flag.Kind.CONCERN)
+    url = reverse("console-flag-resolve", args=[flag.pk])
+
+    response = agent.post(url, {"resolution": "Done", "next": "/console/flags/?state=open"})
+    assert response.status_code == 302 and response.url == "/console/flags/?state=open"
+    assert "Flag resolved" in agent.get(response.url).text
+
+    # resolving it again is refused with the engine's message
+    again = agent.post(url, {"resolution": "Again", "next": "https://evil.example/"})
+    assert again.url == reverse("console-flags")
+    assert "This flag is resolved already." in agent.get(again.url).text
+
+
+def test_flags_inbox_query_count_does_not_grow_with_rows(
+    agent, world, django_assert_max_num_queries
+):
+    order = world.delivered()
+
+    def fill(n: int) -> None:
+        for _ in range(n):
+            flag = actions.raise_flag(order, actor=world.agent, kind=Flag.Kind.CONCERN)
+            actions.resolve_flag(flag, actor=world.agent)
+
+    fill(2)
+    with django_assert_max_num_queries(5):
+        flags_page(agent)
+    fill(20)
+    with django_assert_max_num_queries(5):
+        response = flags_page(agent)
+    assert len(response.context["page"]) == 22

@@ -1,0 +1,168 @@
+"""The agent console: every order, one order with every agent action, the flags inbox.
+
+Anyone who is not an agent gets 404 here, as for anything else they may not see.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from atelier.core import clock
+from atelier.core.htmx import is_htmx, render_page
+from atelier.orders import actions
+from atelier.orders.models import Flag, Order
+from atelier.orders.views.common import attempt, order_or_404, paginate
+
+from . import queries
+from .forms import (
+    DONE,
+    FlagFilterForm,
+    FlagResolutionForm,
+    OrderFilterForm,
+    Panel,
+    arrange_panels,
+    bound_panel,
+    order_panels,
+)
+
+
+def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Log in first; then 404 for anyone who is not an agent (the console does not exist for
+    them, so there is nothing to redirect to)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_agent:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- all orders --------------------------------------------------------------------------------
+
+
+@agent_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET)
+    filters = form.filters()
+    orders = queries.console_orders(filters, now=clock.now())
+    context = {
+        "form": form,
+        "page": paginate(request, orders),
+        "filtered": filters != queries.OrderFilters(),
+    }
+    return render_page(request, "backoffice/orders.html", context, partial="results")
+
+
+# --- one order ---------------------------------------------------------------------------------
+
+
+@agent_required
+def order_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_order(request, order_or_404(request, pk))
+
+
+@agent_required
+@require_POST
+def order_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    order = order_or_404(request, pk)
+    panel = bound_panel(order, name, request.POST)
+    if panel is None:
+        raise Http404("No such action.")
+    form = panel.form
+    if form.is_valid():
+        done = attempt(
+            request,
+            # `or True`: attempt() answers None for a refusal, whatever the action returns
+            lambda: panel.action.run(order, request.user, form.cleaned_data) or True,
+            form,
+        )
+        if done is not None:
+            messages.success(request, DONE[name])
+            return redirect("console-order", pk=order.pk)
+    order = order_or_404(request, pk)  # the engine may have refused midway: show what is
+    return _render_order(request, order, failed=panel)
+
+
+def _render_order(request: HttpRequest, order: Order, *, failed: Panel | None = None):
+    dossier = queries.order_dossier(order)
+    panels = arrange_panels(order_panels(order, request.user, dossier, failed=failed), dossier)
+    invite = next((p for p in panels if p.name == "invite"), None)
+    ticked = invite.form.data.getlist("experts") if invite and invite.form.is_bound else []
+    expert_q = request.GET.get("expert_q", "")
+    context = {
+        "order": order,
+        "d": dossier,
+        "panels": panels,
+        "expert_q": expert_q,
+        "picker": queries.invite_picker(order, expert_q, ticked),
+    }
+    return render(request, "backoffice/order.html", context)
+
+
+@agent_required
+def expert_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invite panel's search: htmx swaps the list of pros; without JS, the order page
+    narrowed to the search."""
+    order = order_or_404(request, pk)
+    text = request.GET.get("expert_q", "")
+    if not is_htmx(request):
+        url = reverse("console-order", args=[order.pk])
+        return redirect(f"{url}?{urlencode({'expert_q': text})}#invite")
+    picker = queries.invite_picker(order, text, request.GET.getlist("experts"))
+    return render(request, "backoffice/_expert_picker.html", {"order": order, "picker": picker})
+
+
+# --- flags inbox -------------------------------------------------------------------------------
+
+
+@agent_required
+def flag_list(request: HttpRequest) -> HttpResponse:
+    form = FlagFilterForm(request.GET)
+    page = paginate(request, queries.flags_inbox(**form.values()))
+    context = {
+        "form": form,
+        "page": page,
+        "filtered": any(form.values().values()),
+        "here": request.get_full_path(),
+    }
+    return render_page(request, "backoffice/flags.html", context, partial="results")
+
+
+@agent_required
+@require_POST
+def resolve_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolve one flag from the inbox: htmx swaps its row; without JS, back to the inbox."""
+    flag = get_object_or_404(Flag.objects.select_related("order"), pk=pk)
+    form = FlagResolutionForm(request.POST, auto_id=f"flag-{flag.pk}-%s")
+    done = None
+    if form.is_valid():
+        resolution = form.cleaned_data["resolution"]
+        resolve = lambda: actions.resolve_flag(flag, actor=request.user, resolution=resolution)  # noqa: E731
+        done = attempt(request, resolve, form if is_htmx(request) else None)
+    if is_htmx(request):
+        flag = queries.flags_inbox().get(pk=flag.pk)
+        context = {"flag": flag, "row_form": None if done else form, "here": _next(request)}
+        return render(request, "backoffice/flags.html#flag_row", context)
+    if done:
+        messages.success(request, f"Flag resolved: {flag.get_kind_display()} on {flag.order}.")
+    elif form.errors:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(_next(request))
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("console-flags")
