@@ -139,3 +139,55 @@ def test_expert_hub_close_with_farewell_and_the_one_time_link(people, world, tmp
     other = people.page()
     other.goto(path)
     expect(other.get_by_text("This link has been used already")).to_be_visible()
+
+
+def test_writer_portal_order_assign_deliver_revise_complete(people, world, tmp_path):
+    # the customer places an order
+    customer = people.login(world.customer.email)
+    customer.goto("/orders/new/")
+    customer.get_by_label("Service").select_option(label=world.service.name)
+    customer.get_by_label("Title").fill("Resume for a nurse")
+    customer.get_by_role("button", name="Place order").click()
+    expect(customer.get_by_text("Your order is placed")).to_be_visible()
+    order = Order.objects.get(title="Resume for a nurse")
+
+    # an agent finds it in the console and assigns Erin
+    agent = people.login(world.agent.email)
+    agent.goto("/console/?q=nurse")
+    agent.get_by_role("link", name=re.compile("Resume for a nurse")).click()
+    agent.locator("summary", has_text="Assign an expert").click()
+    assign = agent.locator("form").filter(has=agent.get_by_role("button", name="Assign an expert"))
+    assign.get_by_label("Expert").select_option(world.expert.email)
+    assign.get_by_role("button", name="Assign an expert").click()
+    expect(agent.get_by_role("status")).to_contain_text("assign")
+    order.refresh_from_db()
+    assert (order.status, order.expert) == (S.IN_PROGRESS, world.expert)
+
+    # Erin finds it on her dashboard and delivers
+    erin = people.login(world.expert.email)
+    expect(erin.get_by_role("link", name=re.compile("Resume for a nurse"))).to_be_visible()
+    deliver_in_browser(erin, order, {"Resume": "nurse-resume.txt"}, tmp_path)
+
+    # the customer asks for a revision
+    customer.goto(f"/orders/{order.pk}/")
+    expect(customer.get_by_role("link", name="Resume")).to_be_visible()
+    customer.get_by_text("Ask for a revision", exact=True).click()
+    customer.get_by_label("What should change?").fill("Add my ICU certification.")
+    customer.get_by_role("button", name="Send revision request").click()
+    expect(customer.get_by_text("Your revision request is on its way")).to_be_visible()
+
+    # Erin reads it on her work tab and delivers a revision
+    erin.goto(f"/orders/{order.pk}/?tab=work")
+    expect(erin.get_by_text("Add my ICU certification.")).to_be_visible()
+    deliver_in_browser(erin, order, {"Resume": "nurse-resume-v2.txt"}, tmp_path)
+
+    # the customer completes
+    customer.goto(f"/orders/{order.pk}/")
+    expect(customer.get_by_text("Revision #2")).to_be_visible()
+    customer.get_by_role("link", name="Complete the order…").click()
+    customer.get_by_label("Yes, I am happy").check()
+    customer.get_by_role("button", name="Complete the order").click()
+    expect(customer.get_by_role("link", name="Resume")).to_be_visible()
+    order.refresh_from_db()
+    assert order.status == S.COMPLETED
+    assert order.submissions.count() == 2
