@@ -908,7 +908,8 @@ class CloseInfo:
 
     closable: bool
     closable_at: datetime | None
-    reason: str
+    reason: str  # the moment and why, in one sentence
+    why: str  # only why (pages show the moment in the viewer's own zone beside it)
     needs_agent: bool
     blockers: list[str]
     final_documents: list[OrderFile]
@@ -977,6 +978,7 @@ def close_info(order: Order, *, actor: User) -> CloseInfo:
         closable=state_ok and in_time and not blockers,
         closable_at=eligibility.at,
         reason=reason,
+        why=eligibility.reason,
         needs_agent=bool(blockers),
         blockers=blockers,
         final_documents=_final_documents(order),

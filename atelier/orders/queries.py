@@ -34,7 +34,7 @@ def customer_orders(user: User) -> QuerySet[Order]:
 @dataclass(frozen=True)
 class NextMove:
     who: str  # "you", "the expert", "QC", "an agent", "the invited pros", or "" when done
-    what: str
+    what: str  # what they do next, said so that "<who> to <what>" reads well
     when: datetime | None = None  # the next date that matters, if any
 
 
@@ -46,24 +46,24 @@ def next_move(order: Order, *, viewer: User) -> NextMove:
     expert = "you" if viewer.pk == order.expert_id else "the expert"
     match order.status:
         case S.OPEN:
-            return NextMove("an agent", "finds an expert", order.due_at)
+            return NextMove("an agent", "find an expert", order.due_at)
         case S.INVITED:
             return NextMove("the invited pros", "accept the order", order.due_at)
         case S.IN_PROGRESS:
-            return NextMove(expert, "works on the first delivery", order.due_at)
+            return NextMove(expert, "work on the first delivery", order.due_at)
         case S.IN_QC:
-            return NextMove("QC", "checks the delivery", order.due_at)
+            return NextMove("QC", "check the delivery", order.due_at)
         case S.DELIVERED | S.REVISION_SUBMITTED:
             if order.expert_may_close:
-                return NextMove(customer, "reviews the delivery", order.closable_at)
+                return NextMove(customer, "review the delivery", order.closable_at)
             return NextMove(customer, "complete the order or ask for a revision", None)
         case S.REVISION_REQUESTED:
             if getattr(order, "pending_triage", 0):
-                return NextMove("an agent", "checks the revision request", None)
+                return NextMove("an agent", "check the revision request", None)
             if getattr(order, "awaiting_fee", 0):
                 return NextMove(customer, "accept or decline the quoted fee", None)
-            return NextMove(expert, "works on the revision", order.due_at)
-    return NextMove("", "nothing: the order is " + order.get_status_display().lower(), None)
+            return NextMove(expert, "work on the revision", order.due_at)
+    return NextMove("", f"Nothing to do: the order is {order.get_status_display().lower()}.")
 
 
 def visible_submissions(user: User, order: Order) -> list[Submission]:

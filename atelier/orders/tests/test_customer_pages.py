@@ -29,9 +29,10 @@ def test_my_orders_shows_status_whose_move_and_next_date(customer, world):
     page = customer.get("/")
 
     assert page.status_code == 200
-    assert "Waiting for an expert" in page.text and "finds an expert" in page.text
+    assert "Waiting for an expert" in page.text
+    assert "Waiting for <strong>an agent</strong> to find an expert" in page.text
     assert f"#{delivered.pk} A resume" in page.text
-    assert "reviews the delivery" in page.text
+    assert "<strong>Your move</strong>: review the delivery" in page.text
     assert delivered.closable_at.strftime("%Y") in page.text
 
 
