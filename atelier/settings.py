@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "atelier.notifications",
     "atelier.backoffice",
     "atelier.demo",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -239,6 +240,18 @@ ATELIER_BASE_URL = env_str("ATELIER_BASE_URL", "http://127.0.0.1:8000").rstrip("
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 2 * 1024**3)
 ATELIER_REWARD_HOLD_DAYS = env_int("ATELIER_REWARD_HOLD_DAYS", 30)
 ATELIER_ACCESS_LINK_DAYS = env_int("ATELIER_ACCESS_LINK_DAYS", 30)
+ATELIER_REMINDER_DAYS = env_int("ATELIER_REMINDER_DAYS", 3)  # nudge about an unopened delivery
+ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each worker sweeps
+# E-mail delivery: attempts before giving up, the first retry's delay (doubling each time), and
+# how long a worker holds a notification it is sending before another may take it over.
+ATELIER_EMAIL_MAX_ATTEMPTS = env_int("ATELIER_EMAIL_MAX_ATTEMPTS", 6)
+ATELIER_EMAIL_RETRY_SECONDS = env_int("ATELIER_EMAIL_RETRY_SECONDS", 30)
+ATELIER_EMAIL_LEASE_SECONDS = env_int("ATELIER_EMAIL_LEASE_SECONDS", 120)
+
+# Background work: Django's tasks API on a database queue (django-tasks-db); `manage.py
+# run_worker` runs it, sweeping every ATELIER_SWEEP_SECONDS. The outbox rows, not the tasks,
+# are the durable record: a task is only a nudge (see atelier/notifications/delivery.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -38,6 +38,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_agent = models.BooleanField(
         "customer-experience agent", default=False, help_text="Sees and acts on every order."
     )
+    email_muted = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Notification events not sent by e-mail; the in-app inbox always gets them.",
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -56,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+    def wants_email(self, event: str) -> bool:
+        return event not in (self.email_muted or [])
 
     @property
     def roles(self) -> list[str]:

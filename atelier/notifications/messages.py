@@ -92,6 +92,8 @@ LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     E.COMMENT_POSTED: lambda n, t, c: _with(
         f"{c.get('author', 'Someone')} commented on {t}", c.get("body")
     ),
+    E.CLOSABLE: lambda n, t, c: _with(f"You can close {t} now", c.get("reason")),
+    E.DELIVERY_REMINDER: lambda n, t, c: f"Your delivery for {t} is waiting for you",
 }
 
 

@@ -27,6 +27,8 @@ class Notification(BaseModel):
         FLAG_RAISED = "flag_raised", "Flag raised"
         REWARD_RELEASED = "reward_released", "Reward released"
         COMMENT_POSTED = "comment_posted", "New comment"
+        CLOSABLE = "closable", "Order closable"
+        DELIVERY_REMINDER = "delivery_reminder", "Reminder: a delivery is waiting"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"  # waiting for the worker
@@ -50,6 +52,9 @@ class Notification(BaseModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail as sent, kept so that agents can read the outbox.
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1173,6 +1173,64 @@ def resolve_flag(flag: Flag, *, actor: User, resolution: str = "") -> Flag:
     return flag
 
 
+# --- the system's timers (run by the sweep) ----------------------------------------------------
+
+
+@transaction.atomic
+def flag_overdue(order: Order) -> Flag | None:
+    """Tell agents an order is past its due date; once while the flag is open."""
+    order = lock_order(order)
+    if order.due_at is None or order.due_at > clock.now() or order.status in CLOSED_STATUSES:
+        return None
+    if order.flags.filter(kind=Flag.Kind.OVERDUE, created_at__gte=order.due_at).exists():
+        return None
+    return _raise_flag(
+        order, Flag.Kind.OVERDUE, actor=None, note=f"Due {describe(order.due_at, platform_tz())}."
+    )
+
+
+@transaction.atomic
+def tell_expert_closable(order: Order) -> bool:
+    """Tell the expert their order has become closable, once per closable moment."""
+    moment = order.closable_at
+    told = (
+        Order.objects.filter(pk=order.pk, closable_at=moment, status__in=DELIVERED_STATUSES)
+        .exclude(closable_notified_at=moment)
+        .update(closable_notified_at=moment)
+    )
+    if told:
+        info = close_info(order, actor=order.expert)
+        notify(
+            "closable",
+            [order.expert],
+            order=order,
+            order_url=_order_link(order) + "?tab=work",
+            closable_at=moment,
+            reason=info.reason,
+            needs_agent=info.needs_agent,
+        )
+    return bool(told)
+
+
+@transaction.atomic
+def remind_customer(submission: Submission) -> bool:
+    """Nudge a customer who has not opened a delivery; once per delivery."""
+    reminded = Submission.objects.filter(
+        pk=submission.pk, customer_opened_at=None, customer_reminded_at=None
+    ).update(customer_reminded_at=clock.now())
+    if reminded:
+        order = submission.order
+        notify(
+            "delivery_reminder",
+            [order.customer],
+            order=order,
+            order_url=_order_link(order),
+            submission=submission.number,
+            delivered_at=submission.delivered_at,
+        )
+    return bool(reminded)
+
+
 # --- agents: reopen, cancel, credit -----------------------------------------------------------
 
 

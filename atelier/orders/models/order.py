@@ -56,6 +56,8 @@ class Order(BaseModel):
     # A cache of rules.closing_eligibility, refreshed on every delivery, so lists can filter on it.
     closable_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The closable_at moment the expert was told about (the sweep tells them once per moment).
+    closable_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     linked_order = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -20,6 +20,7 @@ class Submission(AppendOnlyModel):
     # When the customer could first see it: at submission, or at QC approval (DESIGN rule 6).
     delivered_at = models.DateTimeField(null=True, blank=True)
     customer_opened_at = models.DateTimeField(null=True, blank=True)
+    customer_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]

@@ -1,0 +1,26 @@
+"""The periodic sweep every worker runs each minute: the timers, and a nudge for every
+notification that is due (a retry whose back-off ended, or one whose worker died mid-send)."""
+
+import logging
+
+from atelier.core import clock
+from atelier.orders import timers
+from atelier.rewards.services import release_due
+
+from . import delivery
+from .tasks import deliver_notification
+
+logger = logging.getLogger(__name__)
+
+
+def sweep() -> dict[str, int]:
+    now = clock.now()
+    done = timers.run(now)
+    done["released"] = len(release_due(now=now))
+    due = delivery.due_ids()
+    for pk in due:
+        deliver_notification.enqueue(pk)
+    done["requeued"] = len(due)
+    if any(done.values()):
+        logger.info("Sweep: %s", ", ".join(f"{k} {v}" for k, v in done.items() if v))
+    return done

@@ -1,0 +1,62 @@
+"""The periodic sweep: each timer acts once, however often (or on however many workers) it runs."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from atelier.core import clock
+from atelier.notifications.models import Notification
+from atelier.notifications.sweep import sweep
+from atelier.orders import actions
+from atelier.orders.models import Flag, Order
+from atelier.rewards.models import LedgerEntry
+
+
+def test_sweep_tells_the_expert_once_when_the_order_becomes_closable(world):
+    order = world.assigned(Order.Flow.EXPERT_HUB)
+    world.deliver(order)
+    order.refresh_from_db()
+    with clock.frozen_at(order.closable_at - timedelta(minutes=1)):
+        assert sweep()["closable"] == 0
+    with clock.frozen_at(order.closable_at + timedelta(minutes=1)):
+        assert sweep()["closable"] == 1
+        assert sweep()["closable"] == 0
+    [note] = Notification.objects.filter(event="closable", recipient=world.expert)
+    assert "Closable from" in note.context["reason"]
+
+
+def test_sweep_reminds_a_customer_of_an_unopened_delivery_after_three_days(world, settings):
+    settings.ATELIER_REMINDER_DAYS = 3
+    order = world.delivered()
+    later = clock.now() + timedelta(days=3, minutes=1)
+    with clock.frozen_at(clock.now() + timedelta(days=2)):
+        assert sweep()["reminded"] == 0
+    with clock.frozen_at(later):
+        assert sweep()["reminded"] == 1
+        assert sweep()["reminded"] == 0
+    assert Notification.objects.filter(event="delivery_reminder", order=order).count() == 1
+
+
+def test_opened_deliveries_get_no_reminder(world):
+    order = world.delivered()
+    world.open_latest(order)
+    with clock.frozen_at(clock.now() + timedelta(days=10)):
+        assert sweep()["reminded"] == 0
+
+
+def test_sweep_flags_overdue_orders_once_even_after_an_agent_resolves_it(world):
+    order = world.assigned(due_at=clock.now() + timedelta(days=1))
+    with clock.frozen_at(clock.now() + timedelta(days=2)):
+        assert sweep()["overdue"] == 1
+        flag = order.flags.get(kind=Flag.Kind.OVERDUE)
+        Flag.objects.filter(pk=flag.pk).update(resolved_at=clock.now())
+        assert sweep()["overdue"] == 0
+    assert order.flags.filter(kind=Flag.Kind.OVERDUE).count() == 1
+
+
+def test_sweep_releases_rewards_exactly_once(world):
+    order = world.delivered(reward_amount=Decimal("50.00"))
+    actions.complete_order(order, actor=world.customer)
+    with clock.frozen_at(clock.now() + timedelta(days=31)):
+        assert sweep()["released"] == 1
+        assert sweep()["released"] == 0
+    assert LedgerEntry.objects.filter(kind="release").count() == 1
