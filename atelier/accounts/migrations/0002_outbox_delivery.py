@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='email_muted',
-            field=models.JSONField(blank=True, default=list, help_text='Notification events not sent by e-mail; the in-app inbox always gets them.'),
+            model_name="user",
+            name="email_muted",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Notification events not sent by e-mail; the in-app inbox always gets them.",
+            ),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='closable_notified_at',
+            model_name="order",
+            name="closable_notified_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='customer_reminded_at',
+            model_name="submission",
+            name="customer_reminded_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
