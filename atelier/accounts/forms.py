@@ -4,6 +4,8 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 
+from atelier.notifications.models import Notification
+
 from .models import User
 
 # Names zoneinfo lists that are not places a person lives in.
@@ -23,6 +25,13 @@ class ProfileForm(forms.ModelForm):
         error_messages={"invalid_choice": "“%(value)s” is not a time zone we know."},
     )
 
+    email_events = forms.MultipleChoiceField(
+        label="E-mail me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Your inbox here always shows everything; these also come by e-mail.",
+    )
+
     class Meta:
         model = User
         fields = ["name", "time_zone"]
@@ -32,3 +41,11 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         default = ("", f"Platform default ({settings.TIME_ZONE})")
         self.fields["time_zone"].choices = [default, *((z, z) for z in zone_names())]
+        self.fields["email_events"].choices = Notification.Event.choices
+        muted = set(self.instance.email_muted or [])
+        self.initial["email_events"] = [e for e in Notification.Event.values if e not in muted]
+
+    def save(self, commit: bool = True) -> User:
+        chosen = set(self.cleaned_data["email_events"])
+        self.instance.email_muted = [e for e in Notification.Event.values if e not in chosen]
+        return super().save(commit)

@@ -31,9 +31,10 @@ def set_password(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     # A copy, so that a refused form does not change the name shown in the top bar.
-    form = ProfileForm(request.POST or None, instance=copy.copy(request.user))
-    if request.method == "POST" and form.is_valid():
-        form.save(commit=False).save(update_fields=["name", "time_zone"])
+    posted = request.method == "POST"
+    form = ProfileForm(request.POST if posted else None, instance=copy.copy(request.user))
+    if posted and form.is_valid():
+        form.save(commit=False).save(update_fields=["name", "time_zone", "email_muted"])
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
     return render(request, "accounts/profile.html", {"form": form})

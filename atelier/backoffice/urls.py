@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import outbox, views
 
 urlpatterns = [
     path("", views.order_list, name="console-orders"),
@@ -9,4 +9,7 @@ urlpatterns = [
     path("orders/<int:pk>/experts/", views.expert_search, name="console-expert-search"),
     path("flags/", views.flag_list, name="console-flags"),
     path("flags/<int:pk>/resolve/", views.resolve_flag, name="console-flag-resolve"),
+    path("outbox/", outbox.outbox, name="console-outbox"),
+    path("outbox/<int:pk>/", outbox.outbox_message, name="console-outbox-message"),
+    path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="console-outbox-retry"),
 ]

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.test import override_settings
 
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.core import clock
+from atelier.notifications import delivery
 from atelier.orders import actions
 from atelier.orders.actions import Upload
 from atelier.orders.models import FLOW_PRESETS, Flag, Order, QCReview
@@ -441,4 +443,14 @@ def seed(now: datetime | None = None) -> list[str]:
     demo.expert_hub()
     demo.marketplace()
     release_due(now=demo.now)
+    transaction.on_commit(_send_quietly)
     return demo.created
+
+
+def _send_quietly() -> None:
+    """The demo's history has already happened: its e-mails are stored as sent (readable on the
+    outbox page) without printing hundreds of them to the console."""
+    quiet = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    with override_settings(MAILERS=quiet):
+        for pk in delivery.due_ids(limit=10_000):
+            delivery.deliver(pk)

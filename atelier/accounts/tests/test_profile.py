@@ -4,6 +4,7 @@ with the zone named."""
 from datetime import UTC, datetime
 
 from atelier.core import clock
+from atelier.notifications.models import Notification
 from atelier.notifications.outbox import notify
 
 WINTER_NOON_UTC = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -84,3 +85,23 @@ def test_times_are_shown_in_the_zone_the_viewer_chose(world, client):
     # then the same moment is shown in each zone, named
     assert "Thu 15 Jan 2026, 13:00 CET" in in_paris and "07:00 EST" not in in_paris
     assert "Thu 15 Jan 2026, 21:00 JST" in in_tokyo
+
+
+def test_profile_chooses_which_events_email_me(client, world):
+    # given every event ticked by default
+    client.force_login(world.expert)
+    page = client.get("/accounts/profile/")
+    assert page.text.count('name="email_events"') == len(Notification.Event.values)
+    assert page.text.count("checked") == len(Notification.Event.values)
+
+    # when the expert unticks comments
+    chosen = [event for event in Notification.Event.values if event != "comment_posted"]
+    response = client.post(
+        "/accounts/profile/", {"name": "Erin", "time_zone": "", "email_events": chosen}
+    )
+
+    # then comments stay in the inbox only
+    assert response.status_code == 302
+    world.expert.refresh_from_db()
+    assert world.expert.email_muted == ["comment_posted"]
+    assert not world.expert.wants_email("comment_posted") and world.expert.wants_email("assigned")

@@ -1,5 +1,5 @@
-"""Serve the demo: the web server (and, once it exists, the task worker) as child processes that
-start together and stop together on Ctrl-C or SIGTERM."""
+"""Serve the demo: the web server and the task worker as child processes that start together
+and stop together on Ctrl-C or SIGTERM."""
 
 import signal
 import subprocess
@@ -24,7 +24,10 @@ class Command(BaseCommand):
 
     def processes(self, host: str, port: int) -> dict[str, list[str]]:
         manage = [sys.executable, "manage.py"]
-        return {"web": [*manage, "runserver", f"{host}:{port}", "--noreload"]}
+        return {
+            "web": [*manage, "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [*manage, "run_worker", "--no-startup-delay", "--interval", "0.5"],
+        }
 
     def handle(self, *args, host: str, port: int, **options):
         url = f"http://{host}:{port}/"
@@ -34,7 +37,7 @@ class Command(BaseCommand):
             + "".join(
                 f"  {email:<24} {name} ({', '.join(roles)})\n" for email, name, roles in LOGINS
             )
-            + f"Agents also have Django's admin at {url}admin/\n"
+            + f"E-mails are printed below and readable by agents at {url}console/outbox/\n"
         )
         children = {name: subprocess.Popen(cmd) for name, cmd in self.processes(host, port).items()}
         stopping = False
