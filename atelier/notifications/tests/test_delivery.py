@@ -6,6 +6,7 @@ from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.core import mail
+from django.template.loader import get_template
 
 from atelier.core import clock
 from atelier.notifications import delivery
@@ -98,12 +99,23 @@ def test_farewell_email_carries_the_message_with_the_one_time_link(world):
     assert "/link/" in email.body and email.to == [world.customer.email]
 
 
-def test_every_event_renders_an_email(world):
+def test_every_event_has_its_own_email_templates_and_renders(world):
     order = world.order()
     for event in Notification.Event.values:
+        get_template(f"notifications/email/{event}.txt")
+        get_template(f"notifications/email/{event}.html")
         [n] = notify(event, [world.customer], order=order, order_url="http://testserver/x")
         subject, text, html = delivery.render(n)
         assert subject.startswith("Atelier: ") and len(subject) > len("Atelier: ")
         assert "<html" in html
         if event != "farewell":  # the farewell is the expert's own message
             assert f"Hello {world.customer.display_name}" in text
+
+
+def test_email_carries_what_the_reader_needs(world):
+    order = world.assigned()
+    actions.post_comment(order, actor=world.customer, body="Please use British spelling.")
+    [comment] = Notification.objects.filter(event="comment_posted")
+    _, text, html = delivery.render(comment)
+    assert "Please use British spelling." in text and "Please use British spelling." in html
+    assert f"/orders/{order.pk}/" in text
