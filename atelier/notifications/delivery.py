@@ -30,10 +30,11 @@ def message_id(notification: Notification) -> str:
     return f"<notification-{notification.pk}@{domain}>"
 
 
-def due() -> "Q":
-    """Rows a worker may take now: pending and due, or sending with an expired lease."""
+def due(grace: timedelta = timedelta(0)) -> "Q":
+    """Rows a worker may take now: pending and due (for at least `grace`), or sending with an
+    expired lease."""
     now = clock.now()
-    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
+    return Q(status=Status.PENDING, next_attempt_at__lte=now - grace) | Q(
         status=Status.SENDING, lease_expires_at__lte=now
     )
 
@@ -95,9 +96,11 @@ def send(notification: Notification) -> bool:
 
 
 def _finish(notification: Notification, **fields) -> None:
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        lease_expires_at=None, last_error="", **fields
-    )
+    # Only while this claim holds: `attempts` grows with every claim, so a worker whose lease
+    # expired and was taken over cannot overwrite the new holder's outcome.
+    Notification.objects.filter(
+        pk=notification.pk, status=Status.SENDING, attempts=notification.attempts
+    ).update(lease_expires_at=None, last_error="", **fields)
 
 
 def _retry(notification: Notification, error: Exception) -> None:
@@ -113,9 +116,9 @@ def _retry(notification: Notification, error: Exception) -> None:
             "status": Status.PENDING,
             "next_attempt_at": clock.now() + timedelta(seconds=delay),
         }
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        lease_expires_at=None, last_error=message, **fields
-    )
+    Notification.objects.filter(
+        pk=notification.pk, status=Status.SENDING, attempts=notification.attempts
+    ).update(lease_expires_at=None, last_error=message, **fields)
 
 
 def deliver(pk: int) -> bool:
@@ -124,9 +127,9 @@ def deliver(pk: int) -> bool:
     return send(notification) if notification is not None else False
 
 
-def due_ids(limit: int = 500) -> list[int]:
+def due_ids(limit: int = 500, *, grace: timedelta = timedelta(0)) -> list[int]:
     return list(
-        Notification.objects.filter(due())
+        Notification.objects.filter(due(grace))
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

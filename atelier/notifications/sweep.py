@@ -2,6 +2,9 @@
 notification that is due (a retry whose back-off ended, or one whose worker died mid-send)."""
 
 import logging
+from datetime import timedelta
+
+from django.conf import settings
 
 from atelier.core import clock
 from atelier.orders import timers
@@ -17,7 +20,8 @@ def sweep() -> dict[str, int]:
     now = clock.now()
     done = timers.run(now)
     done["released"] = len(release_due(now=now))
-    due = delivery.due_ids()
+    # Rows due for less than a sweep interval still have their own nudge waiting in the queue.
+    due = delivery.due_ids(grace=timedelta(seconds=settings.ATELIER_SWEEP_SECONDS))
     for pk in due:
         deliver_notification.enqueue(pk)
     done["requeued"] = len(due)

@@ -295,9 +295,10 @@ def _start_work(order: Order, expert: User, *, actor: User, verb: str) -> Order:
     """`expert` is the order's one expert from now on (rule 1): their invitation, if any, is the
     accepted one, every other pending invitation is taken, and everyone is told."""
     now = clock.now()
-    order.invitations.filter(expert=expert, status=Invitation.Status.PENDING).update(
-        status=Invitation.Status.ACCEPTED, responded_at=now
-    )
+    # An invitation they declined earlier is theirs again if an agent assigns them anyway.
+    order.invitations.filter(
+        expert=expert, status__in=[Invitation.Status.PENDING, Invitation.Status.DECLINED]
+    ).update(status=Invitation.Status.ACCEPTED, responded_at=now)
     losers = _close_invitations(order, winner=expert)
     transition(
         order, S.IN_PROGRESS, actor=actor, verb=verb, fields={"expert": expert}, expert=expert.email
