@@ -569,7 +569,11 @@ def _delivered_count(order: Order) -> int:
 def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
     """The customer opened a delivery (its page or a file); True the first time."""
     order = submission.order
-    if actor.pk != order.customer_id or submission.delivered_at is None:
+    if (
+        actor.pk != order.customer_id
+        or submission.delivered_at is None
+        or submission.customer_opened_at is not None  # known opened: no query on every view
+    ):
         return False
     opened = Submission.objects.filter(pk=submission.pk, customer_opened_at__isnull=True).update(
         customer_opened_at=clock.now()

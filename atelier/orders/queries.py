@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from atelier.accounts.models import User
 
+from . import access
 from .models import Order, RevisionRequest, Submission
 
 S = Order.Status
@@ -69,6 +70,5 @@ def next_move(order: Order, *, viewer: User) -> NextMove:
 def visible_submissions(user: User, order: Order) -> list[Submission]:
     """Every submission of `order` that `user` may see, newest first, files prefetched."""
     submissions = order.submissions.prefetch_related("files", "reviews").order_by("-number")
-    if user.pk == order.customer_id and not (user.is_agent or user.pk == order.expert_id):
-        submissions = submissions.exclude(delivered_at=None)
-    return list(submissions)
+    # Who sees an undelivered (in-QC) submission is decided in access.py alone (rule 3).
+    return [s for s in submissions if access.can_see_submission(user, s)]

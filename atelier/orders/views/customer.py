@@ -64,7 +64,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 title=data["title"],
                 instructions=data["instructions"],
                 due_at=data["due_at"],
-                attachments=[actions.Upload(f) for f in data["documents"]],
+                attachments=_uploads(data["documents"]),
             ),
             form,
         )
@@ -75,6 +75,10 @@ def order_new(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/order_new.html", {"form": form}, status=status)
 
 
+def _uploads(files) -> list[actions.Upload]:
+    return [actions.Upload(f) for f in files]
+
+
 def _tabs_for(user, order: Order) -> dict[str, str]:
     tabs = dict(TABS)
     if user.pk != order.expert_id:
@@ -83,12 +87,12 @@ def _tabs_for(user, order: Order) -> dict[str, str]:
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int, **forms) -> HttpResponse:
+def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **forms) -> HttpResponse:
     """The order page. Opening it as the customer marks the deliveries shown as opened."""
     order = order_or_404(request, pk)
     user = request.user
     tabs = _tabs_for(user, order)
-    tab = request.GET.get("tab", "overview")
+    tab = tab or request.GET.get("tab", "overview")
     if tab not in tabs:
         tab = "overview"
     submissions = queries.visible_submissions(user, order)
@@ -144,7 +148,7 @@ def order_revision(request: HttpRequest, pk: int) -> HttpResponse:
                 order,
                 actor=request.user,
                 comments=form.cleaned_data["comments"],
-                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+                files=_uploads(form.cleaned_data["files"]),
             ),
             form,
         )
@@ -183,16 +187,14 @@ def order_comment(request: HttpRequest, pk: int) -> HttpResponse:
                 order,
                 actor=request.user,
                 body=form.cleaned_data["body"],
-                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+                files=_uploads(form.cleaned_data["files"]),
             ),
             form,
         )
         if done is not None:
             messages.success(request, "Message sent.")
             return _back(order, "conversation", "comments")
-    request.GET = request.GET.copy()
-    request.GET["tab"] = "conversation"
-    return order_detail(request, pk, comment_form=form)
+    return order_detail(request, pk, tab="conversation", comment_form=form)
 
 
 @login_required
@@ -206,7 +208,7 @@ def order_attachments(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: actions.add_attachments(
                 order,
                 actor=request.user,
-                files=[actions.Upload(f) for f in form.cleaned_data["files"]],
+                files=_uploads(form.cleaned_data["files"]),
             ),
             form,
         )
