@@ -10,13 +10,16 @@ sweep hands it to another worker; the resend carries the same Message-ID.
 import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
 from django.template.loader import render_to_string, select_template
+from django.utils import timezone
 
 from atelier.core import clock
+from atelier.core.time import platform_tz
 
 from .messages import line
 from .models import Notification
@@ -62,6 +65,19 @@ def render(notification: Notification) -> tuple[str, str, str]:
         "base_url": settings.ATELIER_BASE_URL,
     }
     event = notification.event
+    with timezone.override(_zone(notification.recipient)):
+        return _render(event, context)
+
+
+def _zone(user) -> ZoneInfo:
+    """Times in an e-mail are in its reader's zone (their profile), else the platform's."""
+    try:
+        return ZoneInfo(user.time_zone) if user.time_zone else platform_tz()
+    except (ZoneInfoNotFoundError, ValueError):
+        return platform_tz()
+
+
+def _render(event: str, context: dict) -> tuple[str, str, str]:
     text = select_template(
         [f"notifications/email/{event}.txt", "notifications/email/default.txt"]
     ).render(context)

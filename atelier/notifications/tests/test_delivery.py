@@ -1,7 +1,7 @@
 """Outbox delivery in one process: claiming, the e-mail and its Message-ID, back-off, giving up,
 preferences, and the agents' retry. (Real SMTP and worker processes: tests/test_worker.py.)"""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from smtplib import SMTPServerDisconnected
 
 import pytest
@@ -119,3 +119,14 @@ def test_email_carries_what_the_reader_needs(world):
     _, text, html = delivery.render(comment)
     assert "Please use British spelling." in text and "Please use British spelling." in html
     assert f"/orders/{order.pk}/" in text
+
+
+def test_times_in_emails_read_in_the_recipients_zone(world):
+    world.expert.time_zone = "Asia/Tokyo"
+    world.expert.save()
+    due = datetime(2099, 1, 31, 17, 0, tzinfo=UTC)
+    order = world.order(due_at=due)
+    actions.assign_expert(order, actor=world.agent, expert=world.expert)
+    _, text, html = delivery.render(Notification.objects.get(event="assigned"))
+    assert "Due: Sun 1 Feb 2099, 02:00 JST" in text
+    assert "2099-01-31T17" not in text + html
