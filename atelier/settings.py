@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "atelier.backoffice",
     "atelier.demo",
     "django_tasks_db",
+    "ninja",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -247,6 +248,8 @@ ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each w
 ATELIER_EMAIL_MAX_ATTEMPTS = env_int("ATELIER_EMAIL_MAX_ATTEMPTS", 6)
 ATELIER_EMAIL_RETRY_SECONDS = env_int("ATELIER_EMAIL_RETRY_SECONDS", 30)
 ATELIER_EMAIL_LEASE_SECONDS = env_int("ATELIER_EMAIL_LEASE_SECONDS", 120)
+# How long a signed download link (as sent in webhooks) works without logging in.
+ATELIER_DOWNLOAD_LINK_DAYS = env_int("ATELIER_DOWNLOAD_LINK_DAYS", 7)
 
 # Background work: Django's tasks API on a database queue (django-tasks-db); `manage.py
 # run_worker` runs it, sweeping every ATELIER_SWEEP_SECONDS. The outbox rows, not the tasks,

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from atelier.api.api import api
+
 admin.site.site_header = "Atelier administration"
 admin.site.site_title = "Atelier"
 
@@ -12,4 +14,5 @@ urlpatterns = [
     path("console/", include("atelier.backoffice.urls")),
     path("inbox/", include("atelier.notifications.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

@@ -49,3 +49,11 @@ class ProfileForm(forms.ModelForm):
         chosen = set(self.cleaned_data["email_events"])
         self.instance.email_muted = [e for e in Notification.Event.values if e not in chosen]
         return super().save(commit)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What it is for, e.g. “storefront” or “reporting script”.",
+    )

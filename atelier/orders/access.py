@@ -196,3 +196,18 @@ def get_file_for(user: User, pk: int) -> OrderFile:
     if file is None or not _active(user) or not can_download(user, file):
         raise NotFound("No such file.")
     return file
+
+
+def get_submission_for(user: User, pk: int) -> Submission:
+    submission = Submission.objects.select_related("order", "order__service").filter(pk=pk).first()
+    if submission is None or not can_see_submission(user, submission):
+        raise NotFound("No such submission.")
+    return submission
+
+
+def get_order_part_for(user: User, model: type, pk: int, *, name: str):
+    """A revision request, fee request or flag of an order `user` may see (else NotFound)."""
+    part = model.objects.select_related("order").filter(pk=pk).first()
+    if part is None or not can_see_order(user, part.order):
+        raise NotFound(f"No such {name}.")
+    return part

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from atelier.core.errors import DomainError
 from atelier.core.htmx import render_page
 from atelier.core.time import platform_tz
+from atelier.documents.downloads import file_response
 from atelier.orders import access, actions, queries
 from atelier.orders.forms import (
     AttachmentsForm,
@@ -251,12 +252,7 @@ def download_file(request: HttpRequest, pk: int) -> FileResponse:
     file = attempt(request, lambda: access.get_file_for(request.user, pk))
     if file.submission_id:
         actions.mark_delivery_opened(file.submission, actor=request.user)
-    return FileResponse(
-        file.file.open("rb"),
-        as_attachment=True,
-        filename=file.name,
-        content_type=file.content_type,
-    )
+    return file_response(file)
 
 
 def access_link(request: HttpRequest, token: str) -> HttpResponse:

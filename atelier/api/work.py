@@ -1,0 +1,143 @@
+"""Endpoints on the parts of an order: invitations, submissions, revision requests, fee
+requests and flags. Each is fetched so that an outsider gets a 404."""
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from atelier.orders import access, actions
+from atelier.orders.models import FeeRequest, Flag, Invitation, RevisionRequest
+
+from . import schemas as s
+from .pagination import paginate
+
+router = Router()
+
+
+class InvitationPage(Schema):
+    items: list[s.InvitationOut]
+    next_cursor: str | None
+
+
+class InvitationFilters(Schema):
+    status: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@router.get("/invitations", response=InvitationPage, tags=["invitations"], summary="My invitations")
+def my_invitations(request: HttpRequest, filters: Query[InvitationFilters]):
+    """The invitations sent to you, newest first (filter by `status`, e.g. pending)."""
+    invitations = Invitation.objects.filter(expert=request.auth).select_related(
+        "order", "order__service", "expert"
+    )
+    if filters.status:
+        invitations = invitations.filter(status=filters.status)
+    return paginate(
+        invitations, cursor=filters.cursor, limit=filters.limit, render=s.invitation_out
+    )
+
+
+@router.post(
+    "/invitations/{int:invitation_id}/accept",
+    response={200: s.OrderOut, 409: s.Error},
+    tags=["invitations"],
+    summary="Accept (first accept wins; 409 when taken)",
+)
+def accept(request: HttpRequest, invitation_id: int):
+    invitation = access.get_invitation_for(request.auth, invitation_id)
+    order = actions.accept_invitation(invitation, actor=request.auth)
+    return 200, s.order_out(access.get_order_for(request.auth, order.pk), request.auth)
+
+
+@router.post(
+    "/invitations/{int:invitation_id}/decline",
+    response=s.InvitationOut,
+    tags=["invitations"],
+    summary="Decline",
+)
+def decline(request: HttpRequest, invitation_id: int, payload: s.DeclineIn | None = None):
+    invitation = access.get_invitation_for(request.auth, invitation_id)
+    reason = payload.reason if payload else ""
+    invitation = actions.decline_invitation(invitation, actor=request.auth, reason=reason)
+    return s.invitation_out(invitation)
+
+
+@router.get(
+    "/submissions/{int:submission_id}",
+    response=s.SubmissionOut,
+    tags=["submissions"],
+    summary="Read a submission",
+)
+def get_submission(request: HttpRequest, submission_id: int):
+    return s.submission_out(access.get_submission_for(request.auth, submission_id), request.auth)
+
+
+@router.post(
+    "/submissions/{int:submission_id}/review",
+    response={201: s.SubmissionOut},
+    tags=["submissions"],
+    summary="QC: approve, or send back with comments",
+)
+def review(request: HttpRequest, submission_id: int, payload: s.ReviewIn):
+    submission = access.get_submission_for(request.auth, submission_id)
+    actions.review_submission(
+        submission, actor=request.auth, decision=payload.decision, comments=payload.comments
+    )
+    return 201, s.submission_out(
+        access.get_submission_for(request.auth, submission_id), request.auth
+    )
+
+
+@router.post(
+    "/revision-requests/{int:request_id}/triage",
+    response=s.RevisionRequestOut,
+    tags=["revisions"],
+    summary="Triage a revision request (agents)",
+)
+def triage(request: HttpRequest, request_id: int, payload: s.TriageIn):
+    revision = access.get_order_part_for(
+        request.auth, RevisionRequest, request_id, name="revision request"
+    )
+    revision = actions.triage_revision(
+        revision,
+        actor=request.auth,
+        decision=payload.decision,
+        reason=payload.reason,
+        fee_amount=payload.fee.amount if payload.fee else None,
+        fee_currency=payload.fee.currency if payload.fee else None,
+    )
+    return s.revision_request_out(revision)
+
+
+@router.post(
+    "/fee-requests/{int:fee_id}/decision",
+    response=s.FeeRequestOut,
+    tags=["fees"],
+    summary="Approve (quote to the customer) or reject an expert's fee request (agents)",
+)
+def decide_fee(request: HttpRequest, fee_id: int, payload: s.FeeDecisionIn):
+    fee = access.get_order_part_for(request.auth, FeeRequest, fee_id, name="fee request")
+    fee = actions.decide_fee(fee, actor=request.auth, approve=payload.approve, note=payload.note)
+    return s.fee_out(fee)
+
+
+@router.post(
+    "/fee-requests/{int:fee_id}/response",
+    response=s.FeeRequestOut,
+    tags=["fees"],
+    summary="Accept or decline a quoted fee (the customer)",
+)
+def respond_to_fee(request: HttpRequest, fee_id: int, payload: s.FeeResponseIn):
+    fee = access.get_order_part_for(request.auth, FeeRequest, fee_id, name="fee request")
+    return s.fee_out(actions.respond_to_fee(fee, actor=request.auth, accept=payload.accept))
+
+
+@router.post(
+    "/flags/{int:flag_id}/resolve",
+    response=s.FlagOut,
+    tags=["flags"],
+    summary="Resolve a flag (agents)",
+)
+def resolve_flag(request: HttpRequest, flag_id: int, payload: s.ResolveIn):
+    flag = access.get_order_part_for(request.auth, Flag, flag_id, name="flag")
+    return s.flag_out(actions.resolve_flag(flag, actor=request.auth, resolution=payload.resolution))
