@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from atelier.api.api import api
+from atelier.api.api import api, unknown_endpoint
 
 admin.site.site_header = "Atelier administration"
 admin.site.site_title = "Atelier"
@@ -15,4 +15,5 @@ urlpatterns = [
     path("inbox/", include("atelier.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
 ]

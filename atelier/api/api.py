@@ -1,5 +1,8 @@
 """The public API, v1 (DESIGN.md "Public API"): django-ninja, mounted at /api/v1/."""
 
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from . import errors, files, ledger, orders, tokens, work
@@ -12,12 +15,8 @@ api = NinjaAPI(
     auth=AUTH,
     docs_url="/docs",
     openapi_url="/openapi.json",
-    description=(
-        "Order fulfilment for expert services. Get a token with `POST /api/v1/auth/token`, "
-        "then send `Authorization: Bearer <token>`. Errors are "
-        '`{"error": {"code": ..., "message": ..., "field": ...}}`. Lists are newest first '
-        "with cursor pagination: pass `next_cursor` back as `cursor`."
-    ),
+    # The guide with the curl walkthrough of the three flows, shown on /api/v1/docs.
+    description=(Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(),
 )
 errors.install(api)
 api.add_router("", tokens.router)
@@ -25,3 +24,8 @@ api.add_router("/orders", orders.router)
 api.add_router("", work.router)
 api.add_router("", files.router)
 api.add_router("", ledger.router)
+
+
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/: the API's 404, in the API's error shape."""
+    return errors.error_response(api, request, 404, "There is no such endpoint.")

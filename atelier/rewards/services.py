@@ -147,6 +147,9 @@ def release_due(*, now: datetime | None = None) -> list[LedgerEntry]:
     return released
 
 
+CENT = Decimal("0.01")
+
+
 @dataclass(frozen=True)
 class Balance:
     currency: str
@@ -167,8 +170,11 @@ def balances(expert: User) -> list[Balance]:
     return [
         Balance(
             currency=currency,
-            pending=by_kind[Kind.REWARD] + by_kind[Kind.FEE] - by_kind[Kind.RELEASE],
-            available=by_kind[Kind.RELEASE] + by_kind[Kind.CREDIT],
+            # Sums come back without their scale on SQLite ("960"); money has two places.
+            pending=(by_kind[Kind.REWARD] + by_kind[Kind.FEE] - by_kind[Kind.RELEASE]).quantize(
+                CENT
+            ),
+            available=(by_kind[Kind.RELEASE] + by_kind[Kind.CREDIT]).quantize(CENT),
         )
         for currency, by_kind in sorted(sums.items())
     ]
