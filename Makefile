@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint serve clean lock help
+.PHONY: run test lint serve bench clean lock help
 
 help:
 	@echo "make run    set up, migrate, load the demo and serve it on http://$(HOST):$(PORT)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint   ruff, manage.py check and makemigrations --check"
 	@echo "make serve  production: migrate, collectstatic, gunicorn (needs ATELIER_MODE=production ...)"
 	@echo "make lock   re-pin requirements/*.lock from pyproject.toml (needs network)"
+	@echo "make bench  upload 1 GiB through gunicorn: throughput as a ratio to cp, server memory"
 
 # The virtualenv is rebuilt whenever a lock file changes.
 $(VENV)/.installed: requirements/dev.lock
@@ -28,11 +29,19 @@ run: $(VENV)/.installed
 	$(MANAGE) rundemo --host $(HOST) --port $(PORT)
 
 # Production: the settings come from the environment (see README); gunicorn serves WSGI.
+# Threaded workers: a worker's main thread keeps telling gunicorn it is alive while other threads
+# serve requests, so an upload that takes minutes is not killed by the 30 s worker timeout (a
+# sync worker would be), and a slow client holds one thread, not a whole worker.
 WORKERS ?= 3
+THREADS ?= 4
 serve: $(VENV)/.installed
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input -v0
-	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--worker-class gthread --threads $(THREADS) --access-logfile -
+
+bench: $(VENV)/.installed
+	$(PY) bench/upload_1gib.py $(BENCH_ARGS)
 
 test: $(VENV)/.installed
 	@scripts/ensure-chromium

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "atelier.orders",
     "atelier.rewards",
     "atelier.notifications",
+    "atelier.webhooks",
     "atelier.backoffice",
     "atelier.demo",
     "django_tasks_db",
@@ -102,6 +103,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "atelier.api.middleware.method_not_allowed_as_json",
+    # Before CSRF, whose check is what first reads a form's body: a refused upload (too large,
+    # too many files) becomes a clear page rather than an error.
+    "atelier.documents.middleware.UploadRefusalMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "atelier.core.middleware.TimezoneMiddleware",
@@ -139,6 +144,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "atelier.core.context_processors.navigation",
+                "atelier.documents.context_processors.upload_limits",
             ],
         },
     },
@@ -186,8 +192,41 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("ATELIER_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: downloads go through a permission check
+# Uploads stream to temporary files here (atelier/documents/uploads.py), never into memory. On
+# the same filesystem as MEDIA_ROOT, storing one locally is a hard link rather than a copy.
+FILE_UPLOAD_HANDLERS = ["atelier.documents.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = Path(env_str("ATELIER_UPLOAD_TEMP_DIR", str(VAR_DIR / "uploads")))
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+
+
+# Where order files live: "local" (MEDIA_ROOT) or "s3" (any S3-compatible object storage).
+def _file_storage(kind: str) -> dict:
+    if kind == "local":
+        return {"BACKEND": "atelier.documents.storage.LocalStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"ATELIER_STORAGE must be 'local' or 's3', not {kind!r}")
+    bucket = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        raise ImproperlyConfigured("AWS_STORAGE_BUCKET_NAME must be set when ATELIER_STORAGE=s3")
+    # Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or whatever else boto3 finds
+    # (a profile, an instance role). Objects stay private: downloads are presigned redirects.
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": env_str("AWS_S3_REGION_NAME") or None,
+        "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+        "signature_version": "s3v4",
+        "location": env_str("AWS_LOCATION"),
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+    }
+    return {"BACKEND": "atelier.documents.s3.S3BlobStorage", "OPTIONS": options}
+
+
+ATELIER_STORAGE = env_str("ATELIER_STORAGE", "local")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage(ATELIER_STORAGE),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -238,7 +277,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Product settings (DESIGN.md names each one).
 ATELIER_BASE_URL = env_str("ATELIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 2 * 1024**3)
+ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
+ATELIER_MAX_UPLOAD_FILES = env_int("ATELIER_MAX_UPLOAD_FILES", 20)  # per request
 ATELIER_REWARD_HOLD_DAYS = env_int("ATELIER_REWARD_HOLD_DAYS", 30)
 ATELIER_ACCESS_LINK_DAYS = env_int("ATELIER_ACCESS_LINK_DAYS", 30)
 ATELIER_REMINDER_DAYS = env_int("ATELIER_REMINDER_DAYS", 3)  # nudge about an unopened delivery
@@ -248,8 +288,14 @@ ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each w
 ATELIER_EMAIL_MAX_ATTEMPTS = env_int("ATELIER_EMAIL_MAX_ATTEMPTS", 6)
 ATELIER_EMAIL_RETRY_SECONDS = env_int("ATELIER_EMAIL_RETRY_SECONDS", 30)
 ATELIER_EMAIL_LEASE_SECONDS = env_int("ATELIER_EMAIL_LEASE_SECONDS", 120)
+# Webhook delivery, the same three knobs (a request times out after 10 s, well within the lease).
+ATELIER_WEBHOOK_MAX_ATTEMPTS = env_int("ATELIER_WEBHOOK_MAX_ATTEMPTS", 8)
+ATELIER_WEBHOOK_RETRY_SECONDS = env_int("ATELIER_WEBHOOK_RETRY_SECONDS", 30)
+ATELIER_WEBHOOK_LEASE_SECONDS = env_int("ATELIER_WEBHOOK_LEASE_SECONDS", 60)
 # How long a signed download link (as sent in webhooks) works without logging in.
 ATELIER_DOWNLOAD_LINK_DAYS = env_int("ATELIER_DOWNLOAD_LINK_DAYS", 7)
+# Previews and revision diffs read files up to this size; larger ones are offered as downloads.
+ATELIER_PREVIEW_MAX_BYTES = env_int("ATELIER_PREVIEW_MAX_BYTES", 20 * 1024**2)
 
 # Background work: Django's tasks API on a database queue (django-tasks-db); `manage.py
 # run_worker` runs it, sweeping every ATELIER_SWEEP_SECONDS. The outbox rows, not the tasks,

@@ -15,5 +15,5 @@ urlpatterns = [
     path("inbox/", include("atelier.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
+    re_path(r"^api/", unknown_endpoint),  # any other path, a newline (%0A) in it too
 ]

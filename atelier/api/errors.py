@@ -3,7 +3,9 @@ domain errors carry theirs (core/errors.py), the rest are mapped here, in one pl
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -72,11 +74,25 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, error: HttpError):
+        if isinstance(error.__cause__, DomainError):  # ours, wrapped by ninja's body parsing
+            return domain_error(request, error.__cause__)
         return error_response(api, request, error.status_code, str(error))
 
     @api.exception_handler(Http404)
     def not_found(request, error):
         return error_response(api, request, 404, "Not found.")
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_body(request, error):
+        # E.g. "Content-Type: multipart/form-data" with no boundary: the client's fault.
+        return error_response(api, request, 400, f"The request body cannot be read: {error}")
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, error):
+        # What Django itself answers with 400 (too many fields or files; or 413, too big).
+        if isinstance(error, RequestDataTooBig):
+            return error_response(api, request, 413, "The request body is too large.")
+        return error_response(api, request, 400, "The request is not valid.")
 
     @api.exception_handler(Exception)
     def server_error(request, error):

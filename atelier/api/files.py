@@ -22,7 +22,6 @@ BINARY = {"type": "string", "format": "binary"}
     auth=None,
     url_name="download_file",
     summary="Download a file (streamed)",
-    response={200: bytes},
     openapi_extra={
         "parameters": [
             {
@@ -36,11 +35,10 @@ BINARY = {"type": "string", "format": "binary"}
         "security": [{"BearerToken": []}, {"Session": []}, {}],
         "responses": {
             200: {
-                "description": "The file's bytes",
-                "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                },
-            }
+                "description": "The file's bytes, with the file's own content type",
+                "content": {"*/*": {"schema": BINARY}},
+            },
+            302: {"description": "With S3 storage: a redirect to a link valid 60 seconds."},
         },
     },
 )

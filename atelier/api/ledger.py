@@ -1,10 +1,10 @@
 """`/ledger`: an expert's rewards and balances; agents read anyone's and credit by hand."""
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from atelier.accounts.services import user_by_email
-from atelier.core.errors import NotAllowed
+from atelier.core.errors import InvalidInput, NotAllowed
 from atelier.orders import access, actions
 from atelier.rewards.models import LedgerEntry
 from atelier.rewards.services import balances
@@ -62,7 +62,7 @@ def credit(request: HttpRequest, payload: s.CreditIn):
         raise NotAllowed("Only agents credit experts.")
     expert = user_by_email(payload.expert, field="expert")
     if not expert.is_expert:
-        raise NotAllowed(f"{expert.email} is not an expert.", field="expert")
+        raise InvalidInput(f"{expert.email} is not an expert.", field="expert")  # as the domain
     order = access.get_order_for(user, payload.order) if payload.order else None
     entry = actions.credit_expert(
         expert,
@@ -73,4 +73,4 @@ def credit(request: HttpRequest, payload: s.CreditIn):
         order=order,
         key=payload.key,
     )
-    return 201, _entry_out(entry)
+    return Status(201, _entry_out(entry))

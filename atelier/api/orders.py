@@ -7,12 +7,13 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from atelier.accounts.services import customer_by_email, user_by_email
 from atelier.catalog.models import Service
 from atelier.core.errors import InvalidInput, NotAllowed
+from atelier.documents import downloads
 from atelier.orders import access, actions, queries
 from atelier.orders.models import Order
 
@@ -71,7 +72,7 @@ def create_order(request: HttpRequest, payload: s.OrderIn):
             instructions=payload.instructions,
             due_at=payload.due_at,
         )
-        return 201, s.order_out(order, user)
+        return Status(201, s.order_out(order, user))
     if not payload.customer:
         raise InvalidInput("Name the customer by e-mail.", field="customer")
     preset = actions.FLOW_PRESETS[service.flow]
@@ -93,7 +94,7 @@ def create_order(request: HttpRequest, payload: s.OrderIn):
         reward_currency=reward.currency,
         due_at=payload.due_at,
     )
-    return 201, s.order_out(order, user)
+    return Status(201, s.order_out(order, user))
 
 
 @router.get("", response=Page, summary="List the orders you may see")
@@ -155,7 +156,7 @@ def add_attachments(
 ):
     order = access.get_order_for(request.auth, order_id)
     stored = actions.add_attachments(order, actor=request.auth, files=_uploads(files))
-    return 201, [s.file_out(f) for f in stored]
+    return Status(201, [s.file_out(f) for f in stored])
 
 
 @router.get("/{int:order_id}/attachments", response=list[s.FileOut], summary="List documents")
@@ -183,7 +184,7 @@ def invite(request: HttpRequest, order_id: int, payload: s.InviteIn):
     order = access.get_order_for(request.auth, order_id)
     experts = [user_by_email(email, field="experts") for email in payload.experts]
     invitations = actions.invite_experts(order, actor=request.auth, experts=experts)
-    return 201, [s.invitation_out(i) for i in invitations]
+    return Status(201, [s.invitation_out(i) for i in invitations])
 
 
 @router.get(
@@ -203,7 +204,7 @@ def order_invitations(request: HttpRequest, order_id: int):
 def offer_linked(request: HttpRequest, order_id: int):
     order = access.get_order_for(request.auth, order_id)
     invitations = actions.offer_linked_order(order, actor=request.auth)
-    return 201, [s.invitation_out(i) for i in invitations]
+    return Status(201, [s.invitation_out(i) for i in invitations])
 
 
 # --- submissions --------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ def submit(
     submission = actions.submit_work(
         order, actor=request.auth, files=_uploads(files, titles), notes=notes
     )
-    return 201, s.submission_out(submission, request.auth)
+    return Status(201, s.submission_out(submission, request.auth))
 
 
 @router.get(
@@ -243,6 +244,25 @@ def list_submissions(request: HttpRequest, order_id: int):
         for submission in submissions:
             actions.mark_delivery_opened(submission, actor=user)
     return [s.submission_out(sub, user) for sub in submissions]
+
+
+@router.get(
+    "/{int:order_id}/final-documents.zip",
+    summary="Download all final documents (one streamed zip)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The latest delivery's files, as one zip",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def final_documents_zip(request: HttpRequest, order_id: int):
+    """The files of the latest delivery you may see, named as uploaded (made unique); 404 when
+    nothing has been delivered. For the customer, it counts as opening the delivery."""
+    order = access.get_order_for(request.auth, order_id)
+    return downloads.final_documents_zip(request.auth, order)
 
 
 # --- the customer's response --------------------------------------------------------------------
@@ -263,7 +283,7 @@ def request_revision(
     revision = actions.request_revision(
         order, actor=request.auth, comments=comments, files=_uploads(files or [])
     )
-    return 201, s.revision_request_out(revision)
+    return Status(201, s.revision_request_out(revision))
 
 
 @router.get(
@@ -317,7 +337,9 @@ def close(request: HttpRequest, order_id: int, payload: s.CloseIn):
 )
 def request_close(request: HttpRequest, order_id: int, payload: s.NoteIn):
     order = access.get_order_for(request.auth, order_id)
-    return 201, s.flag_out(actions.request_close(order, actor=request.auth, note=payload.note))
+    return Status(
+        201, s.flag_out(actions.request_close(order, actor=request.auth, note=payload.note))
+    )
 
 
 # --- conversation, flags, fees, timeline --------------------------------------------------------
@@ -336,7 +358,7 @@ def post_comment(
     comment = actions.post_comment(
         order, actor=request.auth, body=body, files=_uploads(files or [])
     )
-    return 201, s.comment_out(comment)
+    return Status(201, s.comment_out(comment))
 
 
 @router.get("/{int:order_id}/comments", response=list[s.CommentOut], summary="The thread")
@@ -356,7 +378,7 @@ def list_comments(request: HttpRequest, order_id: int):
 def raise_flag(request: HttpRequest, order_id: int, payload: s.FlagIn):
     order = access.get_order_for(request.auth, order_id)
     flag = actions.raise_flag(order, actor=request.auth, kind=payload.kind, note=payload.note)
-    return 201, s.flag_out(flag)
+    return Status(201, s.flag_out(flag))
 
 
 @router.get("/{int:order_id}/flags", response=list[s.FlagOut], summary="The order's flags")
@@ -382,7 +404,7 @@ def request_fee(request: HttpRequest, order_id: int, payload: s.FeeRequestIn):
         currency=payload.currency,
         reason=payload.reason,
     )
-    return 201, s.fee_out(fee)
+    return Status(201, s.fee_out(fee))
 
 
 @router.get("/{int:order_id}/fee-requests", response=list[s.FeeRequestOut], summary="Fees")
@@ -403,7 +425,13 @@ def list_events(request: HttpRequest, order_id: int):
     user = request.auth
     allowed = access.is_party(user, order) or (user.is_reviewer and order.qc_required)
     access.authorize(user, order, allowed, "Only the order's parties read its timeline.")
-    return [s.event_out(e) for e in order.events.select_related("actor").order_by("pk")]
+    events = [s.event_out(e) for e in order.events.select_related("actor").order_by("pk")]
+    if not user.is_agent:
+        # Details hold flag notes, fee amounts and agents' notes that /flags and /fee-requests
+        # keep from the other side; the pages' timeline shows no details either.
+        for event in events:
+            event["details"] = {}
+    return events
 
 
 # --- agents -------------------------------------------------------------------------------------

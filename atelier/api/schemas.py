@@ -27,7 +27,8 @@ Email = str
 
 
 class Money(Schema):
-    amount: Decimal = Field(..., examples=["120.00"])
+    # Checked here too so that a bad amount is named where it is ("reward.amount", "fee.amount").
+    amount: Decimal = Field(..., ge=0, max_digits=12, decimal_places=2, examples=["120.00"])
     currency: str = Field("USD", min_length=3, max_length=3, examples=["USD"])
 
 
@@ -68,9 +69,9 @@ class OrderOut(Schema):
     flow: str
     qc_required: bool
     expert_may_close: bool
-    customer: Email
+    customer: Email | None = Field(..., description="Null for a pro who is only invited.")
     expert: Email | None
-    reward: Money
+    reward: Money | None = Field(..., description="The expert's pay: for agents and pros only.")
     due_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -92,9 +93,14 @@ def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
         "flow": order.flow,
         "qc_required": order.qc_required,
         "expert_may_close": order.expert_may_close,
-        "customer": order.customer.email,
+        # A pro who is only invited reads the brief, as on the invitation page, not who wrote it.
+        "customer": order.customer.email
+        if viewer is None or access.is_party(viewer, order) or viewer.is_reviewer
+        else None,
         "expert": order.expert.email if order.expert_id else None,
-        "reward": {"amount": order.reward_amount, "currency": order.reward_currency},
+        "reward": {"amount": order.reward_amount, "currency": order.reward_currency}
+        if viewer is None or access.may_see_reward(viewer, order)
+        else None,
         "due_at": order.due_at,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
@@ -221,7 +227,8 @@ def invitation_out(invitation: Invitation) -> dict[str, Any]:
     return {
         "id": invitation.pk,
         "order": order.pk,
-        "order_title": order.title,
+        # A pro who missed the order loses its details (rule 1), as on the invitation page.
+        "order_title": "" if invitation.status == Invitation.Status.TAKEN else order.title,
         "service": order.service.slug,
         "expert": invitation.expert.email,
         "status": invitation.status,

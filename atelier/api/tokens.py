@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from atelier.accounts.tokens import issue_token
 from atelier.core.errors import DomainError
@@ -25,13 +25,16 @@ def create_token(request: HttpRequest, payload: s.TokenIn):
     if user is None or not user.is_active:
         raise BadCredentials("The e-mail address or the password is wrong.")
     token, raw = issue_token(user, name=payload.name)
-    return 201, {
-        "token": raw,
-        "id": token.pk,
-        "name": token.name,
-        "user": user.email,
-        "roles": user.roles,
-    }
+    return Status(
+        201,
+        {
+            "token": raw,
+            "id": token.pk,
+            "name": token.name,
+            "user": user.email,
+            "roles": user.roles,
+        },
+    )
 
 
 @router.get("/me", response=s.MeOut, summary="Who am I")

@@ -2,7 +2,7 @@
 requests and flags. Each is fetched so that an outsider gets a 404."""
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from atelier.orders import access, actions
 from atelier.orders.models import FeeRequest, Flag, Invitation, RevisionRequest
@@ -46,7 +46,7 @@ def my_invitations(request: HttpRequest, filters: Query[InvitationFilters]):
 def accept(request: HttpRequest, invitation_id: int):
     invitation = access.get_invitation_for(request.auth, invitation_id)
     order = actions.accept_invitation(invitation, actor=request.auth)
-    return 200, s.order_out(access.get_order_for(request.auth, order.pk), request.auth)
+    return Status(200, s.order_out(access.get_order_for(request.auth, order.pk), request.auth))
 
 
 @router.post(
@@ -83,8 +83,8 @@ def review(request: HttpRequest, submission_id: int, payload: s.ReviewIn):
     actions.review_submission(
         submission, actor=request.auth, decision=payload.decision, comments=payload.comments
     )
-    return 201, s.submission_out(
-        access.get_submission_for(request.auth, submission_id), request.auth
+    return Status(
+        201, s.submission_out(access.get_submission_for(request.auth, submission_id), request.auth)
     )
 
 

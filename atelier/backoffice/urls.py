@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import outbox, views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("outbox/", outbox.outbox, name="console-outbox"),
     path("outbox/<int:pk>/", outbox.outbox_message, name="console-outbox-message"),
     path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="console-outbox-retry"),
+    path("webhooks/", include("atelier.webhooks.urls")),
 ]

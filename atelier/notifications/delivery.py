@@ -132,9 +132,15 @@ def _retry(notification: Notification, error: Exception) -> None:
             "status": Status.PENDING,
             "next_attempt_at": clock.now() + timedelta(seconds=delay),
         }
-    Notification.objects.filter(
+    updated = Notification.objects.filter(
         pk=notification.pk, status=Status.SENDING, attempts=notification.attempts
     ).update(lease_expires_at=None, last_error=message, **fields)
+    if updated and fields["next_attempt_at"] is not None:
+        # A nudge deferred to the retry's moment, so the back-off is kept to the second; the
+        # sweep stays the safety net should this task be lost.
+        from .tasks import deliver_notification
+
+        deliver_notification.using(run_after=fields["next_attempt_at"]).enqueue(notification.pk)
 
 
 def deliver(pk: int) -> bool:

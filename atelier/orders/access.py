@@ -183,7 +183,10 @@ def can_download(user: User, file: OrderFile) -> bool:
     order = file.order
     if file.submission_id:
         return can_see_submission(user, file.submission)
-    if file.revision_request_id or file.comment_id:
+    if file.comment_id:
+        # The thread is the parties' (reviewers do not read it, on the pages or the API).
+        return can_see_order(user, order) and is_party(user, order)
+    if file.revision_request_id:
         return can_see_order(user, order) and (is_party(user, order) or user.is_reviewer)
     # Customer documents: the parties and QC, not pros who are merely invited.
     return can_see_order(user, order) and (
@@ -211,3 +214,9 @@ def get_order_part_for(user: User, model: type, pk: int, *, name: str):
     if part is None or not can_see_order(user, part.order):
         raise NotFound(f"No such {name}.")
     return part
+
+
+def may_see_reward(user: User, order: Order) -> bool:
+    """The expert's pay is for agents and the pros offered the order, not for the customer
+    (the pages never show it to them) nor for QC."""
+    return user.is_agent or (user.is_expert and user.pk != order.customer_id)

@@ -6,7 +6,8 @@ transaction, and raises a DomainError with a stable code when it cannot.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,6 +24,8 @@ from atelier.core import clock
 from atelier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from atelier.core.money import parse_money
 from atelier.core.time import describe, platform_tz
+from atelier.documents import storage
+from atelier.documents.storage import StoredBlob
 from atelier.documents.uploads import inspect_upload
 from atelier.notifications.outbox import agents, notify
 from atelier.rewards import services as rewards
@@ -85,10 +88,24 @@ class Upload:
     title: str = ""
 
 
-def _store_files(
-    order: Order, uploads: Sequence[Upload], *, actor: User, require_titles: bool = False, **parent
-) -> list[OrderFile]:
-    # Check every file before storing any, so that a refusal leaves no stored bytes behind.
+@dataclass(frozen=True)
+class _Staged:
+    blob: StoredBlob
+    title: str
+
+
+@contextmanager
+def _staged(
+    uploads: Sequence[Upload], *, folder: str | int, require_titles: bool = False
+) -> Iterator[list[_Staged]]:
+    """Store the files before the transaction that records them, and yield them.
+
+    The bytes are complete on storage before any row points at them, and a long write (1 GiB
+    to S3) never runs while the order row, or SQLite's write lock, is held. If the block
+    raises (the action refused, after all), the stored files are deleted at once; if the
+    process dies instead, the sweep deletes them. Every file is checked before any is stored,
+    so a refusal (empty, too large, untitled) stores nothing.
+    """
     checked = []
     for upload in uploads:
         facts = inspect_upload(upload.file)
@@ -98,24 +115,46 @@ def _store_files(
         if len(title) > 200:
             raise InvalidInput("A title is at most 200 characters.", field="titles")
         checked.append((upload, facts, title))
-    stored = []
-    for position, (upload, facts, title) in enumerate(checked):
-        record = OrderFile(
+    staged: list[_Staged] = []
+    try:
+        for upload, facts, title in checked:
+            staged.append(_Staged(storage.put(upload.file, facts, folder=folder), title))
+        yield staged
+    except BaseException:
+        storage.discard(s.blob.key for s in staged)
+        raise
+
+
+def _precheck(order: Order, check: Callable[[Order], None]) -> None:
+    """Run an action's checks on the order as it is now, before any file is stored: a
+    stranger's or a too-late upload writes nothing. The action checks again under the lock."""
+    current = Order.objects.select_related("service", "customer").filter(pk=order.pk).first()
+    if current is None:
+        raise NotFound("No such order.")
+    check(current)
+
+
+def _store_files(
+    order: Order, staged: Sequence[_Staged], *, actor: User, **parent
+) -> list[OrderFile]:
+    """The rows of files already stored by `_staged`: they point at the stored keys."""
+    now = clock.now()
+    return [
+        OrderFile.objects.create(
             order=order,
             uploaded_by=actor,
-            title=title,
-            name=facts.name,
-            size=facts.size,
-            sha256=facts.sha256,
-            content_type=facts.content_type,
+            title=item.title,
+            name=item.blob.facts.name,
+            file=item.blob.key,
+            size=item.blob.facts.size,
+            sha256=item.blob.facts.sha256,
+            content_type=item.blob.facts.content_type,
             position=position,
-            created_at=clock.now(),
+            created_at=now,
             **parent,
         )
-        record.file.save(facts.name, upload.file, save=False)
-        record.save()
-        stored.append(record)
-    return stored
+        for position, item in enumerate(staged)
+    ]
 
 
 def _delivered_status(order: Order) -> str:
@@ -186,7 +225,6 @@ def _raise_flag(order: Order, kind: str, *, actor: User | None, note: str) -> Fl
 # --- creating an order -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_order(
     *,
     actor: User,
@@ -212,26 +250,29 @@ def create_order(
     amount, currency = parse_money(reward_amount, reward_currency, allow_zero=True)
     if due_at is not None and due_at <= clock.now():
         raise InvalidInput("The due date must be in the future.", field="due_at")
-    order = Order.objects.create(
-        service=service,
-        customer=customer,
-        title=_text(title, "title", "A title", limit=200),
-        instructions=_text(instructions, "instructions", "Instructions", required=False),
-        assignment=assignment,
-        qc_required=bool(qc_required),
-        expert_may_close=bool(expert_may_close),
-        reward_amount=amount,
-        reward_currency=currency,
-        due_at=due_at,
-        linked_order=linked_order,
-        created_at=clock.now(),
-    )
-    record_event(order, "order.created", actor=actor, to_status=order.status)
-    if not customer.is_customer:
-        User.objects.filter(pk=customer.pk).update(is_customer=True)
-    if attachments:
-        _store_files(order, attachments, actor=actor)
-    return order
+    title = _text(title, "title", "A title", limit=200)
+    instructions = _text(instructions, "instructions", "Instructions", required=False)
+    # The order has no id yet: its documents are stored under orders/new/.
+    with _staged(attachments, folder="new") as staged, transaction.atomic():
+        order = Order.objects.create(
+            service=service,
+            customer=customer,
+            title=title,
+            instructions=instructions,
+            assignment=assignment,
+            qc_required=bool(qc_required),
+            expert_may_close=bool(expert_may_close),
+            reward_amount=amount,
+            reward_currency=currency,
+            due_at=due_at,
+            linked_order=linked_order,
+            created_at=clock.now(),
+        )
+        record_event(order, "order.created", actor=actor, to_status=order.status)
+        if not customer.is_customer:
+            User.objects.filter(pk=customer.pk).update(is_customer=True)
+        _store_files(order, staged, actor=actor)
+        return order
 
 
 def place_order(
@@ -258,19 +299,27 @@ def place_order(
     )
 
 
-@transaction.atomic
 def add_attachments(order: Order, *, actor: User, files: Sequence[Upload]) -> list[OrderFile]:
     """The customer's own documents (an old resume, the source text)."""
-    order = lock_order(order)
-    access.authorize(
-        actor, order, access.may_add_attachment(actor, order), "Only the customer adds documents."
-    )
-    _require_open_to(actor, order)
+
+    def check(order: Order) -> None:
+        access.authorize(
+            actor,
+            order,
+            access.may_add_attachment(actor, order),
+            "Only the customer adds documents.",
+        )
+        _require_open_to(actor, order)
+
+    _precheck(order, check)
     if not files:
         raise InvalidInput("Choose at least one file.", field="files")
-    stored = _store_files(order, files, actor=actor)
-    record_event(order, "attachments.added", actor=actor, files=[f.name for f in stored])
-    return stored
+    with _staged(files, folder=order.pk) as staged, transaction.atomic():
+        order = lock_order(order)
+        check(order)
+        stored = _store_files(order, staged, actor=actor)
+        record_event(order, "attachments.added", actor=actor, files=[f.name for f in stored])
+        return stored
 
 
 # --- rule 1: assignment and invitations --------------------------------------------------------
@@ -383,14 +432,22 @@ def invite_experts(order: Order, *, actor: User, experts: Sequence[User]) -> lis
     return invitations
 
 
+def _require_invitee(invitation: Invitation, actor: User) -> None:
+    """Only the invited pro answers. Agents see every invitation, so for them it is forbidden;
+    for anyone else it does not exist."""
+    if invitation.expert_id != actor.pk:
+        if actor.is_agent:
+            raise NotAllowed("Only the invited pro answers an invitation; an agent assigns.")
+        raise NotFound("No such invitation.")
+
+
 def _taken() -> Conflict:
     return Conflict("This order was taken by another pro.", code="taken")
 
 
 def accept_invitation(invitation: Invitation, *, actor: User) -> Order:
     """First accept wins (DESIGN rule 1): exactly one expert, every other accept gets "taken"."""
-    if invitation.expert_id != actor.pk:
-        raise NotFound("No such invitation.")
+    _require_invitee(invitation, actor)
     # A quick read before queueing for the lock: an order that has its expert never loses it, so
     # a pro who is already too late hears so at once. The locked path below stays the guarantee.
     if (
@@ -409,8 +466,7 @@ def accept_invitation(invitation: Invitation, *, actor: User) -> Order:
 
 @transaction.atomic
 def _accept_invitation(invitation: Invitation, *, actor: User) -> Order:
-    if invitation.expert_id != actor.pk:
-        raise NotFound("No such invitation.")
+    _require_invitee(invitation, actor)
     order = lock_order(invitation.order_id)
     invitation.refresh_from_db()
     if invitation.status == Invitation.Status.TAKEN or (order.expert_id not in (None, actor.pk)):
@@ -427,8 +483,7 @@ def _accept_invitation(invitation: Invitation, *, actor: User) -> Order:
 
 @transaction.atomic
 def decline_invitation(invitation: Invitation, *, actor: User, reason: str = "") -> Invitation:
-    if invitation.expert_id != actor.pk:
-        raise NotFound("No such invitation.")
+    _require_invitee(invitation, actor)
     order = lock_order(invitation.order_id)
     invitation.refresh_from_db()
     if invitation.status == Invitation.Status.TAKEN:
@@ -476,42 +531,50 @@ def offer_linked_order(order: Order, *, actor: User) -> list[Invitation]:
 # --- rules 2, 3 and 6: submissions, QC, delivery -----------------------------------------------
 
 
-@transaction.atomic
 def submit_work(
     order: Order, *, actor: User, files: Sequence[Upload], notes: str = ""
 ) -> Submission:
-    order = lock_order(order)
-    access.authorize(
-        actor, order, access.may_submit(actor, order), "Only the assigned expert submits work."
-    )
-    _require_open_to(actor, order)
-    _require_status(order, [S.IN_PROGRESS, S.REVISION_REQUESTED], "submit work")
-    if (
-        order.status == S.REVISION_REQUESTED
-        and not order.revision_requests.filter(status=RevisionRequest.Status.OPEN).exists()
-    ):
-        raise Conflict(
-            "The revision request is waiting for an agent or for the customer to accept a fee.",
-            code="revision_not_ready",
+    def check(order: Order) -> None:
+        access.authorize(
+            actor, order, access.may_submit(actor, order), "Only the assigned expert submits work."
         )
+        _require_open_to(actor, order)
+        _require_status(order, [S.IN_PROGRESS, S.REVISION_REQUESTED], "submit work")
+        if (
+            order.status == S.REVISION_REQUESTED
+            and not order.revision_requests.filter(status=RevisionRequest.Status.OPEN).exists()
+        ):
+            raise Conflict(
+                "The revision request is waiting for an agent or for the customer to accept a fee.",
+                code="revision_not_ready",
+            )
+
+    _precheck(order, check)
     if not files:
         raise InvalidInput("A submission needs at least one file.", field="files")
-    number = order.submissions.count() + 1
-    submission = Submission.objects.create(
-        order=order,
-        expert=actor,
-        number=number,
-        kind=Submission.Kind.DRAFT if number == 1 else Submission.Kind.REVISION,
-        notes=_text(notes, "notes", "Notes", required=False),
-        created_at=clock.now(),
-    )
-    _store_files(order, files, actor=actor, require_titles=True, submission=submission)
-    if order.qc_required:
-        transition(order, S.IN_QC, actor=actor, verb="submission.sent_to_qc", submission=number)
-    else:
-        record_event(order, "submission.created", actor=actor, submission=number)
-        _deliver(order, submission, actor=actor)
-    return submission
+    notes = _text(notes, "notes", "Notes", required=False)
+    with (
+        _staged(files, folder=order.pk, require_titles=True) as staged,
+        transaction.atomic(),
+    ):
+        order = lock_order(order)
+        check(order)
+        number = order.submissions.count() + 1
+        submission = Submission.objects.create(
+            order=order,
+            expert=actor,
+            number=number,
+            kind=Submission.Kind.DRAFT if number == 1 else Submission.Kind.REVISION,
+            notes=notes,
+            created_at=clock.now(),
+        )
+        _store_files(order, staged, actor=actor, submission=submission)
+        if order.qc_required:
+            transition(order, S.IN_QC, actor=actor, verb="submission.sent_to_qc", submission=number)
+        else:
+            record_event(order, "submission.created", actor=actor, submission=number)
+            _deliver(order, submission, actor=actor)
+        return submission
 
 
 @transaction.atomic
@@ -575,10 +638,12 @@ def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
         or submission.customer_opened_at is not None  # known opened: no query on every view
     ):
         return False
+    now = clock.now()
     opened = Submission.objects.filter(pk=submission.pk, customer_opened_at__isnull=True).update(
-        customer_opened_at=clock.now()
+        customer_opened_at=now
     )
     if opened:
+        submission.customer_opened_at = now
         record_event(order, "delivery.opened", actor=actor, submission=submission.number)
     return bool(opened)
 
@@ -586,52 +651,61 @@ def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
 # --- rules 4 and 5: revision requests, triage, fees --------------------------------------------
 
 
-@transaction.atomic
 def request_revision(
     order: Order, *, actor: User, comments: str, files: Sequence[Upload] = ()
 ) -> RevisionRequest:
-    order = lock_order(order)
-    access.authorize(
-        actor,
-        order,
-        access.may_request_revision(actor, order),
-        "Only the customer asks for revisions.",
-    )
-    _require_open_to(actor, order)
-    _require_status(order, DELIVERED_STATUSES, "ask for a revision")
-    comments = _text(comments, "comments", "Say what should change")
-    latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
-    triage = order.service.revision_triage
-    request = RevisionRequest.objects.create(
-        order=order,
-        submission=latest,
-        requested_by=actor,
-        comments=comments,
-        status=RevisionRequest.Status.PENDING_TRIAGE if triage else RevisionRequest.Status.OPEN,
-        created_at=clock.now(),
-    )
-    _store_files(order, files, actor=actor, revision_request=request)
-    transition(order, S.REVISION_REQUESTED, actor=actor, verb="revision.requested", triage=triage)
-    if triage:
-        notify(
-            "revision_requested",
-            agents(),
-            order=order,
-            order_url=_order_link(order),
-            comments=comments,
-            needs_triage=True,
-        )
-    else:
-        _notify_revision_to_expert(order, request)
-    count = order.revision_requests.count()
-    if rules.is_over_revision_budget(included=order.service.included_revisions, requested=count):
-        _raise_flag(
+    def check(order: Order) -> None:
+        access.authorize(
+            actor,
             order,
-            Flag.Kind.OVER_BUDGET,
-            actor=None,
-            note=f"{count} revision requests; {order.service.included_revisions} included.",
+            access.may_request_revision(actor, order),
+            "Only the customer asks for revisions.",
         )
-    return request
+        _require_open_to(actor, order)
+        _require_status(order, DELIVERED_STATUSES, "ask for a revision")
+
+    if files:
+        _precheck(order, check)
+    with _staged(files, folder=order.pk) as staged, transaction.atomic():
+        order = lock_order(order)
+        check(order)
+        comments = _text(comments, "comments", "Say what should change")
+        latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+        triage = order.service.revision_triage
+        request = RevisionRequest.objects.create(
+            order=order,
+            submission=latest,
+            requested_by=actor,
+            comments=comments,
+            status=RevisionRequest.Status.PENDING_TRIAGE if triage else RevisionRequest.Status.OPEN,
+            created_at=clock.now(),
+        )
+        _store_files(order, staged, actor=actor, revision_request=request)
+        transition(
+            order, S.REVISION_REQUESTED, actor=actor, verb="revision.requested", triage=triage
+        )
+        if triage:
+            notify(
+                "revision_requested",
+                agents(),
+                order=order,
+                order_url=_order_link(order),
+                comments=comments,
+                needs_triage=True,
+            )
+        else:
+            _notify_revision_to_expert(order, request)
+        count = order.revision_requests.count()
+        if rules.is_over_revision_budget(
+            included=order.service.included_revisions, requested=count
+        ):
+            _raise_flag(
+                order,
+                Flag.Kind.OVER_BUDGET,
+                actor=None,
+                note=f"{count} revision requests; {order.service.included_revisions} included.",
+            )
+        return request
 
 
 def _notify_revision_to_expert(order: Order, request: RevisionRequest) -> None:
@@ -1116,30 +1190,37 @@ def redeem_access_link(token: str, *, visitor: User | None) -> LinkOutcome:
 # --- the conversation and flags ---------------------------------------------------------------
 
 
-@transaction.atomic
 def post_comment(order: Order, *, actor: User, body: str, files: Sequence[Upload] = ()) -> Comment:
-    order = lock_order(order)
-    access.authorize(
-        actor,
-        order,
-        access.may_comment(actor, order),
-        "Only the customer, the expert and agents comment.",
-    )
-    _require_open_to(actor, order)
-    body = _text(body, "body", "A message", required=not files)
-    comment = Comment.objects.create(order=order, author=actor, body=body, created_at=clock.now())
-    _store_files(order, files, actor=actor, comment=comment)
-    record_event(order, "comment.posted", actor=actor, comment=comment.pk)
-    others = [u for u in (order.customer, order.expert) if u is not None and u.pk != actor.pk]
-    notify(
-        "comment_posted",
-        others,
-        order=order,
-        order_url=_order_link(order),
-        author=str(actor),
-        body=body[:2000],
-    )
-    return comment
+    def check(order: Order) -> None:
+        access.authorize(
+            actor,
+            order,
+            access.may_comment(actor, order),
+            "Only the customer, the expert and agents comment.",
+        )
+        _require_open_to(actor, order)
+
+    if files:
+        _precheck(order, check)
+    with _staged(files, folder=order.pk) as staged, transaction.atomic():
+        order = lock_order(order)
+        check(order)
+        body = _text(body, "body", "A message", required=not files)
+        comment = Comment.objects.create(
+            order=order, author=actor, body=body, created_at=clock.now()
+        )
+        _store_files(order, staged, actor=actor, comment=comment)
+        record_event(order, "comment.posted", actor=actor, comment=comment.pk)
+        others = [u for u in (order.customer, order.expert) if u is not None and u.pk != actor.pk]
+        notify(
+            "comment_posted",
+            others,
+            order=order,
+            order_url=_order_link(order),
+            author=str(actor),
+            body=body[:2000],
+        )
+        return comment
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from atelier.accounts.models import User
 from atelier.core import clock
+from atelier.webhooks.outbox import emit_for_event
 
 from .models import Event, Order
 
@@ -20,7 +21,7 @@ def record_event(
     to_status: str = "",
     **details: Any,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         order=order,
         verb=verb,
         actor=actor,
@@ -29,3 +30,6 @@ def record_event(
         details=json.loads(json.dumps(details, cls=DjangoJSONEncoder)),
         created_at=clock.now(),
     )
+    # Status changes (and the creation) are webhooks too, queued in this same transaction.
+    emit_for_event(order, event)
+    return event

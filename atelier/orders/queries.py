@@ -72,3 +72,8 @@ def visible_submissions(user: User, order: Order) -> list[Submission]:
     submissions = order.submissions.prefetch_related("files", "reviews").order_by("-number")
     # Who sees an undelivered (in-QC) submission is decided in access.py alone (rule 3).
     return [s for s in submissions if access.can_see_submission(user, s)]
+
+
+def final_submission(user: User, order: Order) -> Submission | None:
+    """The final documents as `user` sees them: the latest delivered submission."""
+    return next((s for s in visible_submissions(user, order) if s.delivered_at), None)

@@ -2,7 +2,9 @@
 // Without this script the form is a plain multipart form with a few rows of file + title.
 // With it, only rows that have a file are sent, as repeated `files` and `titles` in the same
 // order, through XMLHttpRequest so that upload progress can be shown. The server answers a
-// successful upload with 204 and an HX-Redirect header, an invalid one with 400 and the form.
+// successful upload with 204 and an HX-Redirect header, an invalid one with 400 and the form, a
+// file over the size limit with 413 and the reason. A file over the limit (the form's
+// data-max-bytes) is refused here before anything is sent.
 (function () {
   "use strict";
 
@@ -73,6 +75,47 @@
     });
   }
 
+  function formatBytes(n) {
+    var units = ["bytes", "KB", "MB", "GB", "TB"];
+    var i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+      n /= 1024;
+      i++;
+    }
+    return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+  }
+
+  // The server's own errors box, filled by the script (the same markup as the server's).
+  function showMessage(form, message) {
+    var box = form.querySelector('[data-errors="files"]');
+    var list = document.createElement("ul");
+    list.className = "errorlist";
+    var item = document.createElement("li");
+    item.textContent = message;
+    list.appendChild(item);
+    box.replaceChildren(list);
+    box.scrollIntoView({ block: "center" });
+  }
+
+  // Why the server would refuse these files (too large, too many), or null.
+  function refusal(form) {
+    var limit = parseInt(form.dataset.maxBytes, 10);
+    var most = parseInt(form.dataset.maxFiles, 10);
+    var rows = rowsOf(form).filter(hasFile);
+    if (most && rows.length > most) return "Send at most " + most + " files at once.";
+    if (!limit) return null;
+    for (var i = 0; i < rows.length; i++) {
+      var file = fileInput(rows[i]).files[0];
+      if (file.size > limit) {
+        return (
+          "“" + file.name + "” is larger than the limit of " + formatBytes(limit) +
+          "; choose a smaller file."
+        );
+      }
+    }
+    return null;
+  }
+
   function showErrors(form, html) {
     var answer = new DOMParser().parseFromString(html, "text/html");
     form.querySelectorAll("[data-errors]").forEach(function (box) {
@@ -105,6 +148,11 @@
   function send(form, event) {
     if (!window.FormData || !window.XMLHttpRequest) return; // the plain form submits
     event.preventDefault();
+    var refused = refusal(form);
+    if (refused) {
+      showMessage(form, refused);
+      return;
+    }
     var data = new FormData(form);
     data.delete("files");
     data.delete("titles");
@@ -122,10 +170,15 @@
     xhr.setRequestHeader("HX-Request", "true");
     xhr.upload.addEventListener("progress", function (e) {
       if (!e.lengthComputable) return;
-      var percent = Math.round((e.loaded / e.total) * 100);
+      var percent = Math.floor((e.loaded / e.total) * 100);
       bar.value = percent;
       bar.textContent = percent + "%";
-      text.textContent = "Uploading… " + percent + "%";
+      text.textContent =
+        "Uploading… " + percent + "% (" + formatBytes(e.loaded) + " of " +
+        formatBytes(e.total) + ")";
+    });
+    xhr.upload.addEventListener("load", function () {
+      text.textContent = "Sent. Storing the files…";
     });
     xhr.addEventListener("load", function () {
       var next = xhr.getResponseHeader("HX-Redirect");
@@ -135,7 +188,7 @@
         return;
       }
       finish();
-      if (xhr.status === 400) {
+      if (xhr.status === 400 || xhr.status === 413) {
         text.textContent = "Not sent: see the messages above.";
         showErrors(form, xhr.responseText);
       } else {

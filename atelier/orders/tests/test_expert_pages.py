@@ -306,8 +306,9 @@ def test_a_file_over_the_limit_is_refused(world, client, settings):
         {"files": [_upload("big.docx", "x" * 11)], "titles": ["Big"]},
     )
 
-    assert response.status_code == 400
-    assert "larger than the limit" in _files_errors(response.content.decode())
+    # refused while the body streams in (413), with the reason where upload.js shows errors
+    assert response.status_code == 413
+    assert "“big.docx” is larger than the limit" in _files_errors(response.content.decode())
     assert not Submission.objects.exists()
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/<int:pk>/documents/", views.order_attachments, name="order-attachments"),
     path("orders/<int:pk>/fees/<int:fee_pk>/", views.fee_respond, name="fee-respond"),
     path("orders/<int:pk>/final/", views.order_final, name="order-final"),
+    path("orders/<int:pk>/final/documents.zip", views.order_final_zip, name="order-final-zip"),
     path("files/<int:pk>/", views.download_file, name="file-download"),
     path("link/<str:token>/", views.access_link, name="access-link"),
 ]

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from atelier.core.errors import DomainError
 from atelier.core.htmx import render_page
 from atelier.core.time import platform_tz
-from atelier.documents.downloads import file_response
+from atelier.documents.downloads import file_response, final_documents_zip
 from atelier.orders import access, actions, queries
 from atelier.orders.forms import (
     AttachmentsForm,
@@ -107,6 +107,7 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
         "tab": tab,
         "move": queries.next_move(order, viewer=user),
         "submissions": submissions,
+        "has_final": any(s.delivered_at for s in submissions),
         "show_qc": not is_customer or user.is_agent,
         "is_customer": is_customer,
         "can_respond": is_customer and order.status in DELIVERED_STATUSES,
@@ -240,19 +241,25 @@ def fee_respond(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse:
 def order_final(request: HttpRequest, pk: int) -> HttpResponse:
     """The final documents: the latest delivery's files, where the farewell link lands."""
     order = order_or_404(request, pk)
-    delivered = [s for s in queries.visible_submissions(request.user, order) if s.delivered_at]
-    final = delivered[0] if delivered else None
+    final = queries.final_submission(request.user, order)
     if final is not None and request.user.pk == order.customer_id:
         actions.mark_delivery_opened(final, actor=request.user)
     return render(request, "orders/order_final.html", {"order": order, "final": final})
 
 
 @login_required
-def download_file(request: HttpRequest, pk: int) -> FileResponse:
+def download_file(request: HttpRequest, pk: int) -> HttpResponse:
     file = attempt(request, lambda: access.get_file_for(request.user, pk))
     if file.submission_id:
         actions.mark_delivery_opened(file.submission, actor=request.user)
     return file_response(file)
+
+
+@login_required
+def order_final_zip(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Download all final documents": one streamed zip."""
+    order = order_or_404(request, pk)
+    return attempt(request, lambda: final_documents_zip(request.user, order))
 
 
 def access_link(request: HttpRequest, token: str) -> HttpResponse:
