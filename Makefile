@@ -23,6 +23,8 @@ $(VENV)/.installed: requirements/dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	@touch $@
 
+# Links in e-mails, farewells and webhooks point at the address the demo is served on.
+run: export ATELIER_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,18 +25,16 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 import requests
-from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 
 from atelier.accounts.tokens import issue_token
 from atelier.core import clock
 from atelier.documents.sweep import sweep
 from atelier.orders.models import OrderFile, Submission
-from tests.test_worker import database_url, free_port, wait_until
+from tests.processes import ROOT, child_env, free_port, wait_listening, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 BOUNDARY = "atelier-live-boundary-3f9a"
 
@@ -335,14 +332,7 @@ def test_s3_round_trip(world, live_server, s3, settings):
 def test_a_server_killed_mid_upload_leaves_nothing_after_the_sweep(world, settings, tmp_path):
     # given the real server (gunicorn, as `make serve` runs it) on this test's database
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "atelier.settings",
-        "DATABASE_URL": database_url(),
-        "ATELIER_VAR_DIR": str(django_settings.VAR_DIR),
-        "ATELIER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "ATELIER_UPLOAD_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR),
-    }
+    env = child_env(ATELIER_UPLOAD_TEMP_DIR=str(settings.FILE_UPLOAD_TEMP_DIR))
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
@@ -360,16 +350,7 @@ def test_a_server_killed_mid_upload_leaves_nothing_after_the_sweep(world, settin
             start_new_session=True,  # its own process group: the kill takes master and worker
         )
     try:
-
-        def listening() -> bool:
-            assert server.poll() is None, f"gunicorn exited\n{log.read_text()}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            except OSError:
-                return False
-            return True
-
-        wait_until(listening, timeout=30, what="gunicorn to listen")
+        wait_listening(server, port, what="gunicorn", logs=log.read_text)
         order = world.assigned()
         upload = RawUpload(
             f"http://127.0.0.1:{port}",

@@ -13,20 +13,16 @@ every process is killed before pytest-django flushes it.
 import hashlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.urls import reverse
 
 from atelier.accounts.tokens import issue_token
@@ -34,11 +30,11 @@ from atelier.orders import actions
 from atelier.orders.actions import Upload
 from atelier.webhooks import actions as hooks
 from atelier.webhooks.models import Delivery, Endpoint
+from tests.processes import Processes, free_port, wait_listening, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parent.parent
-PORTS = range(8300, 8350)  # this suite's servers
 Status = Delivery.Status
 # Fast timings for the worker: sweep every second, first retry after one second.
 FAST = {
@@ -48,40 +44,6 @@ FAST = {
 }
 RESUME = b"%PDF-1.4\n" + os.urandom(150_000)  # binary, and big enough to stream in chunks
 LETTER = "Dear hiring manager,\nmy résumé is attached…\n".encode()
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("No free port in 8300-8349")
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, logs=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            detail = f"\n{logs()}" if logs else ""
-            pytest.fail(f"Still waiting after {timeout:.0f}s for {what}{detail}")
-        time.sleep(0.05)
-
-
-def database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test database)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if connection.vendor == "postgresql":
-        login = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            login += ":" + quote(db["PASSWORD"], safe="")
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        return f"postgres://{login}@{db['HOST'] or 'localhost'}{port}/{quote(db['NAME'])}"
-    raise NotImplementedError(f"No worker test setup for {connection.vendor}")
 
 
 class Receiver:
@@ -95,79 +57,34 @@ class Receiver:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line]
 
 
-class Processes:
-    """Starts receivers and a worker, and kills whatever is left when the test ends."""
-
-    def __init__(self, tmp_path: Path):
-        self.tmp_path = tmp_path
-        self.processes: list[subprocess.Popen] = []
-        self.logs: list[Path] = []
-
-    def _start(self, args: list[str], name: str, env: dict | None = None) -> subprocess.Popen:
-        log = self.tmp_path / f"{len(self.logs):02d}-{name}.log"
-        self.logs.append(log)
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.processes.append(process)
-        return process
+class HookProcesses(Processes):
+    """Webhook receivers and a worker sending to them."""
 
     def receiver(self, secret: str, *, port: int | None = None, fail_first: int = 0) -> Receiver:
         port = port or free_port()
         receiver = Receiver(port, self.tmp_path / f"received-{port}.jsonl")
         args = [sys.executable, "tests/webhook_receiver.py", "--port", str(port)]
         args += ["--secret", secret, "--log", str(receiver.log), "--fail-first", str(fail_first)]
-        process = self._start(args, "receiver")
-
-        def listening() -> bool:
-            assert process.poll() is None, f"the receiver exited\n{self.tail()}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            except OSError:
-                return False
-            return True
-
-        wait_until(listening, timeout=10, what="the receiver to listen", logs=self.tail)
+        process = self.start(args, "receiver")
+        wait_listening(process, port, what="the receiver", timeout=10, logs=self.tail)
         return receiver
 
     def worker(self, **env: str) -> subprocess.Popen:
-        child_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "atelier.settings",
-            "DATABASE_URL": database_url(),
-            "EMAIL_URL": "dummy",
-            "ATELIER_BASE_URL": settings.ATELIER_BASE_URL,
-            "ATELIER_VAR_DIR": str(settings.VAR_DIR),
-            "ATELIER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            **FAST,
-            **env,
-        }
-        args = [sys.executable, "manage.py", "run_worker", "--no-startup-delay"]
-        return self._start([*args, "--interval", "0.1"], "worker", child_env)
+        return super().worker(
+            EMAIL_URL="dummy", ATELIER_BASE_URL=settings.ATELIER_BASE_URL, **{**FAST, **env}
+        )
 
-    def kill_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-
-    def tail(self, lines: int = 20) -> str:
+    def state(self) -> str:
         rows = Delivery.objects.order_by("pk").values_list(
             "event", "status", "attempts", "last_status_code", "last_error"
         )
-        parts = [f"deliveries: {list(rows)}"]
-        for log in self.logs:
-            text = log.read_text(errors="replace").splitlines()[-lines:]
-            parts.append(f"--- {log.name}\n" + "\n".join(text))
-        return "\n".join(parts)
+        return f"deliveries: {list(rows)}"
 
 
 @pytest.fixture
-def procs(transactional_db, tmp_path) -> Iterator[Processes]:
+def procs(transactional_db, tmp_path) -> Iterator[HookProcesses]:
     # Needs the database fixture, so this teardown (the kills) runs before the flush.
-    processes = Processes(tmp_path)
+    processes = HookProcesses(tmp_path)
     try:
         yield processes
     finally:

@@ -7,24 +7,19 @@ sweeps at once release a reward once. The database is transactional (rows commit
 the workers see them); every process is killed before pytest-django flushes it.
 """
 
-import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
@@ -34,43 +29,14 @@ from atelier.notifications.outbox import notify
 from atelier.notifications.tasks import deliver_notification
 from atelier.orders import actions
 from atelier.rewards.models import LedgerEntry
+from tests.processes import Processes, free_port, wait_listening, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
 Status = Notification.Status
 # Short timings for the workers: sweep every second, take over a dead worker's row after 2 s.
 FAST = {"ATELIER_SWEEP_SECONDS": "1", "ATELIER_EMAIL_LEASE_SECONDS": "2"}
 REWARDS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, logs=None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            detail = f"\n{logs()}" if logs else ""
-            pytest.fail(f"Still waiting after {timeout:.0f}s for {what}{detail}")
-        time.sleep(0.1)
-
-
-def database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's test database)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if connection.vendor == "postgresql":
-        login = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            login += ":" + quote(db["PASSWORD"], safe="")
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        return f"postgres://{login}@{db['HOST'] or 'localhost'}{port}/{quote(db['NAME'])}"
-    raise NotImplementedError(f"No worker test setup for {connection.vendor}")
 
 
 def message_id(pk: int) -> str:
@@ -96,83 +62,37 @@ class Sink:
         return sum(1 for _ in self.out.glob("*.eml"))
 
 
-class Processes:
-    """Starts the sink and the workers, and kills whatever is left when the test ends."""
-
-    def __init__(self, tmp_path: Path):
-        self.tmp_path = tmp_path
-        self.processes: list[subprocess.Popen] = []
-        self.logs: list[Path] = []
-
-    def _start(self, args: list[str], name: str, env: dict | None = None) -> subprocess.Popen:
-        log = self.tmp_path / f"{len(self.logs):02d}-{name}.log"
-        self.logs.append(log)
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.processes.append(process)
-        return process
+class MailProcesses(Processes):
+    """The SMTP sink and the workers sending to it."""
 
     def sink(self, port: int | None = None) -> Sink:
         sink = Sink(port or free_port(), self.tmp_path / "mail")
-        sink.process = self._start(
+        sink.process = self.start(
             [sys.executable, "tests/smtp_sink.py", "--port", str(sink.port), "--out", sink.out],
             "sink",
         )
-
-        def listening() -> bool:
-            assert sink.process.poll() is None, f"the SMTP sink exited\n{self.tail()}"
-            try:
-                socket.create_connection(("127.0.0.1", sink.port), timeout=1).close()
-            except OSError:
-                return False
-            return True
-
-        wait_until(listening, timeout=15, what="the SMTP sink to listen", logs=self.tail)
+        wait_listening(sink.process, sink.port, what="the SMTP sink", logs=self.tail)
         return sink
 
     def worker(self, smtp_port: int, **env: str) -> subprocess.Popen:
-        child_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "atelier.settings",
-            "DATABASE_URL": database_url(),
-            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
-            "ATELIER_BASE_URL": "http://testserver",  # as the test process: same Message-IDs
-            "ATELIER_VAR_DIR": str(settings.VAR_DIR),
-            "ATELIER_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            **FAST,
-            **env,
-        }
-        args = [sys.executable, "manage.py", "run_worker", "--no-startup-delay"]
-        return self._start([*args, "--interval", "0.1"], "worker", child_env)
-
-    def kill(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def kill_all(self) -> None:
-        for process in self.processes:
-            self.kill(process)
+        return super().worker(
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}?timeout=10",
+            ATELIER_BASE_URL="http://testserver",  # as the test process: same Message-IDs
+            **{**FAST, **env},
+        )
 
     def assert_alive(self, *workers: subprocess.Popen) -> None:
         for process in workers:
             assert process.poll() is None, f"a worker exited ({process.returncode})\n{self.tail()}"
 
-    def tail(self, lines: int = 15) -> str:
-        parts = [f"notifications by status: {dict(statuses())}"]
-        for log in self.logs:
-            text = log.read_text(errors="replace").splitlines()[-lines:]
-            parts.append(f"--- {log.name}\n" + "\n".join(text))
-        return "\n".join(parts)
+    def state(self) -> str:
+        return f"notifications by status: {dict(statuses())}"
 
 
 @pytest.fixture
-def procs(transactional_db, tmp_path) -> Iterator[Processes]:
+def procs(transactional_db, tmp_path) -> Iterator[MailProcesses]:
     # Needs the database fixture, so this teardown (the kills) runs before the flush.
-    processes = Processes(tmp_path)
+    processes = MailProcesses(tmp_path)
     try:
         yield processes
     finally:
