@@ -16,7 +16,7 @@ from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.core import clock
 from atelier.notifications import delivery
-from atelier.orders import actions
+from atelier.orders import actions, queries
 from atelier.orders.actions import Upload
 from atelier.orders.models import FLOW_PRESETS, Flag, Order, QCReview
 from atelier.rewards.services import release_due
@@ -146,7 +146,7 @@ class Demo:
         )
 
     def open_delivery(self, order: Order, days_ago: float) -> None:
-        latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+        latest = queries.latest_delivery(order)
         self.step(days_ago, actions.mark_delivery_opened, latest, actor=self.people["customer"])
 
     def revise(

@@ -30,7 +30,7 @@ from atelier.documents.uploads import inspect_upload
 from atelier.notifications.outbox import agents, notify
 from atelier.rewards import services as rewards
 
-from . import access, rules
+from . import access, queries, rules
 from .events import record_event
 from .models import (
     FLOW_PRESETS,
@@ -670,7 +670,7 @@ def request_revision(
         order = lock_order(order)
         check(order)
         comments = _text(comments, "comments", "Say what should change")
-        latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+        latest = queries.latest_delivery(order)
         triage = order.service.revision_triage
         request = RevisionRequest.objects.create(
             order=order,
@@ -1019,11 +1019,6 @@ def _farewell_link_line(order: Order) -> str:
     return f"Your documents: {url}"
 
 
-def _final_documents(order: Order) -> list[OrderFile]:
-    latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
-    return list(latest.files.all()) if latest else []
-
-
 def close_info(order: Order, *, actor: User) -> CloseInfo:
     """The rule-7 eligibility moment and reason, the rule-8 blockers, the documents that will be
     final and the farewell draft."""
@@ -1038,7 +1033,7 @@ def close_info(order: Order, *, actor: User) -> CloseInfo:
         order.submissions.filter(delivered_at__isnull=False).values_list("delivered_at", flat=True)
     )
     eligibility = rules.closing_eligibility(deliveries, tz)
-    latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+    latest = queries.latest_delivery(order)
     blockers = rules.close_blockers(
         latest_delivery_opened=bool(latest and latest.customer_opened_at),
         open_revision_request=order.status == S.REVISION_REQUESTED,
@@ -1060,7 +1055,7 @@ def close_info(order: Order, *, actor: User) -> CloseInfo:
         why=eligibility.reason,
         needs_agent=bool(blockers),
         blockers=blockers,
-        final_documents=_final_documents(order),
+        final_documents=queries.final_documents(order),
         farewell_template=FAREWELL_TEMPLATE.format(
             customer=order.customer.display_name,
             title=order.title,

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from atelier.accounts.models import User
 
 from . import access
-from .models import Order, RevisionRequest, Submission
+from .models import Order, OrderFile, RevisionRequest, Submission
 
 S = Order.Status
 
@@ -77,3 +77,14 @@ def visible_submissions(user: User, order: Order) -> list[Submission]:
 def final_submission(user: User, order: Order) -> Submission | None:
     """The final documents as `user` sees them: the latest delivered submission."""
     return next((s for s in visible_submissions(user, order) if s.delivered_at), None)
+
+
+def latest_delivery(order: Order) -> Submission | None:
+    """The latest submission the customer could see (rule 6), whoever asks."""
+    return order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
+
+
+def final_documents(order: Order) -> list[OrderFile]:
+    """What closing shows as final (rule 8): the files of the latest delivery."""
+    latest = latest_delivery(order)
+    return list(latest.files.all()) if latest else []

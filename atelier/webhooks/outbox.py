@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from atelier.core import clock
+from atelier.orders import queries
 from atelier.orders.models import Event, Order, OrderFile
 
 from . import events
@@ -66,14 +67,8 @@ def order_data(order: Order, event: Event, name: str) -> dict[str, Any]:
         },
     }
     if name == events.for_status(Order.Status.COMPLETED):
-        data["final_documents"] = [_document(f) for f in final_documents(order)]
+        data["final_documents"] = [_document(f) for f in queries.final_documents(order)]
     return data
-
-
-def final_documents(order: Order) -> list[OrderFile]:
-    """The latest delivered submission's files (what closing shows as final, DESIGN rule 8)."""
-    latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
-    return list(latest.files.all()) if latest else []
 
 
 def _document(file: OrderFile) -> dict[str, Any]:
