@@ -117,25 +117,6 @@ def fetch(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def complete_after_a_revision(world):
-    """A writer-portal order through the real actions: delivered, revised, then completed on
-    the revision, whose two files are the final documents."""
-    order = world.delivered(title="Resume, senior PM")
-    world.revise(order)
-    actions.submit_work(
-        order,
-        actor=world.expert,
-        notes="Final.",
-        files=[
-            Upload(ContentFile(RESUME, name="resume.pdf"), "Resume"),
-            Upload(ContentFile(LETTER, name="letter.txt"), "Cover letter"),
-        ],
-    )
-    order.refresh_from_db()
-    actions.complete_order(order, actor=world.customer)
-    return order
-
-
 def test_order_completed_reaches_a_verifying_receiver_after_retries_with_working_links(
     world, procs, live, client
 ):
@@ -154,7 +135,13 @@ def test_order_completed_reaches_a_verifying_receiver_after_retries_with_working
     procs.worker()
 
     # when an order is completed through the real actions
-    order = complete_after_a_revision(world)
+    order = world.completed_on_a_revision(
+        [
+            Upload(ContentFile(RESUME, name="resume.pdf"), "Resume"),
+            Upload(ContentFile(LETTER, name="letter.txt"), "Cover letter"),
+        ],
+        title="Resume, senior PM",
+    )
     delivery = Delivery.objects.get(event="order.completed")
 
     # then the log shows a failed attempt waiting for its retry, with the 500 recorded

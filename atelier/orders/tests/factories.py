@@ -1,6 +1,7 @@
 """Test data: people and services from factories, and every later state of an order reached by
 calling the real actions (never by writing a status), so tests exercise the same paths as users."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
-from atelier.orders import actions
+from atelier.orders import actions, queries
 from atelier.orders.actions import Upload
 from atelier.orders.models import FLOW_PRESETS, Order, QCReview, Submission
 
@@ -131,10 +132,20 @@ class World:
         return order
 
     def open_latest(self, order: Order) -> None:
-        latest = order.submissions.filter(delivered_at__isnull=False).order_by("-number").first()
-        actions.mark_delivery_opened(latest, actor=self.customer)
+        actions.mark_delivery_opened(queries.latest_delivery(order), actor=self.customer)
 
     def revise(self, order: Order, comments: str = "Please add my promotion."):
         request = actions.request_revision(order, actor=self.customer, comments=comments)
         order.refresh_from_db()
         return request
+
+    def completed_on_a_revision(self, files: Sequence[Upload], **fields) -> Order:
+        """A writer-portal order delivered, revised, then completed by the customer on the
+        revision, whose `files` are the final documents."""
+        order = self.delivered(**fields)
+        self.revise(order)
+        actions.submit_work(order, actor=self.expert, notes="Final.", files=files)
+        order.refresh_from_db()
+        actions.complete_order(order, actor=self.customer)
+        order.refresh_from_db()
+        return order

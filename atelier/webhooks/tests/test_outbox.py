@@ -130,19 +130,13 @@ def completed(world):
     """A writer-portal order completed on its second delivery (a revision): the final
     documents are the revision's two files, not the first draft."""
     hook = endpoint(world, ["order.completed", "order.delivered"])
-    order = world.delivered(reward_amount=Decimal("120.00"))
-    world.revise(order)
-    actions.submit_work(
-        order,
-        actor=world.expert,
-        notes="Final.",
-        files=[
+    order = world.completed_on_a_revision(
+        [
             Upload(ContentFile(PDF, name="resume.pdf"), "Resume"),
             Upload(ContentFile(LETTER, name="letter.txt"), "Cover letter"),
         ],
+        reward_amount=Decimal("120.00"),
     )
-    order.refresh_from_db()
-    actions.complete_order(order, actor=world.customer)
     return hook.deliveries.get(event="order.completed"), order
 
 
