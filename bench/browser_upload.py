@@ -12,10 +12,8 @@ to see the server's refusal (413, while the body streams) as the browser shows i
 """
 
 import argparse
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import requests
 from playwright.sync_api import sync_playwright
-from upload_1gib import ROOT, MiB, free_port, setup_script, wait_for, write_random_file
+from upload_1gib import ROOT, MiB, bench_env, set_up, start_gunicorn, stop, write_random_file
 
 CHROMIUM = os.environ.get("ATELIER_CHROMIUM", "/usr/bin/chromium")
 
@@ -37,49 +35,19 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-browser-", dir=ROOT / "var"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "atelier.settings",
-        "ATELIER_VAR_DIR": str(work / "var"),
-        "DATABASE_URL": f"sqlite:///{work / 'var' / 'bench.sqlite3'}",
-        "ATELIER_MEDIA_ROOT": str(work / "var" / "media"),
-        "ATELIER_UPLOAD_TEMP_DIR": str(work / "var" / "uploads"),
-        "ATELIER_MAX_UPLOAD_BYTES": str(args.limit_mib * MiB),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bench_env(work, ATELIER_MAX_UPLOAD_BYTES=str(args.limit_mib * MiB))
     server = None
     try:
         source = work / "voice-over.wav"
         sha256 = write_random_file(source, args.size_mib * MiB)
-        setup = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", setup_script()],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        ids = json.loads(setup.stdout.strip().splitlines()[-1])
-        port = free_port()
+        ids = set_up(env)
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
             cwd=ROOT,
             env=env,
             check=True,
         )
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "atelier.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                *("--workers", "2", "--worker-class", "gthread", "--threads", "4"),
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        wait_for(port, server)
+        server, port = start_gunicorn(env, workers=2, threads=4)
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -158,9 +126,7 @@ def main() -> None:
         assert not errors, errors
         print("OK")
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=15)
+        stop(server)
         shutil.rmtree(work, ignore_errors=True)
 
 

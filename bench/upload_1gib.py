@@ -180,6 +180,67 @@ def wait_for(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
     sys.exit("gunicorn did not listen in time")
 
 
+def bench_env(work: Path, **extra: str) -> dict[str, str]:
+    """The server's environment: a fresh SQLite database, media and upload directories, all
+    under `work` (one disk)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "atelier.settings",
+        "ATELIER_VAR_DIR": str(work / "var"),
+        "DATABASE_URL": f"sqlite:///{work / 'var' / 'bench.sqlite3'}",
+        "ATELIER_MEDIA_ROOT": str(work / "var" / "media"),
+        "ATELIER_UPLOAD_TEMP_DIR": str(work / "var" / "uploads"),
+        "ATELIER_STORAGE": "local",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def set_up(env: dict[str, str], runs: int = 1) -> dict:
+    """Migrate, make the people and `runs` orders in progress; their ids and API tokens."""
+    setup = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", setup_script(runs)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(setup.stdout.strip().splitlines()[-1])
+
+
+def start_gunicorn(
+    env: dict[str, str], *, workers: int, threads: int
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn as `make serve` runs it (gthread workers), listening on a free port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "atelier.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *("--workers", str(workers), "--worker-class", "gthread"),
+            *("--threads", str(threads)),
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    wait_for(port, server)
+    return server, port
+
+
+def stop(server: subprocess.Popen | None) -> None:
+    if server is None or server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def cp_seconds(source: Path, copy: Path) -> tuple[float, float]:
     """(cp alone, cp then sync of the copy), in seconds; the copy is removed afterwards."""
     started = time.perf_counter()
@@ -237,17 +298,7 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-upload-", dir=args.dir))
     media = work / "var" / "media"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "atelier.settings",
-        "ATELIER_VAR_DIR": str(work / "var"),
-        "DATABASE_URL": f"sqlite:///{work / 'var' / 'bench.sqlite3'}",
-        "ATELIER_MEDIA_ROOT": str(media),
-        "ATELIER_UPLOAD_TEMP_DIR": str(work / "var" / "uploads"),
-        "ATELIER_STORAGE": "local",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bench_env(work, DEBUG="0")
     server = None
     try:
         size = args.size_mib * MiB
@@ -256,32 +307,8 @@ def main() -> None:
         print(f"Writing {args.size_mib} MiB of random bytes to {source} ...", flush=True)
         sha256 = write_random_file(source, size)
 
-        setup = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", setup_script(args.runs)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        ids = json.loads(setup.stdout.strip().splitlines()[-1])
-
-        port = free_port()
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        server = subprocess.Popen(
-            [
-                str(gunicorn),
-                "atelier.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                *("--workers", str(args.workers), "--worker-class", "gthread"),
-                *("--threads", str(args.threads)),
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        wait_for(port, server)
+        ids = set_up(env, args.runs)
+        server, port = start_gunicorn(env, workers=args.workers, threads=args.threads)
         api = f"http://127.0.0.1:{port}/api/v1"
         # Warm up: the worker imports and connects before the measurement starts.
         for _ in range(args.workers * 2):
@@ -342,12 +369,7 @@ def main() -> None:
         )
         print(f"this client's peak RSS            {rss_kib(os.getpid(), 'VmHWM') / 1024:7.1f} MiB")
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         if args.keep:
             print(f"kept {work}")
         else:
