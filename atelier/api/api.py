@@ -18,8 +18,12 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     parser=TextParser(),
-    # The guide with the curl walkthrough of the three flows, shown on /api/v1/docs.
-    description=(Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(),
+    # The guides, shown on /api/v1/docs: the curl walkthrough of the three flows, then the
+    # webhooks (payloads, signatures and the verification snippet).
+    description="\n\n".join(
+        (Path(__file__).resolve().parents[2] / "docs" / name).read_text()
+        for name in ("api.md", "webhooks.md")
+    ),
 )
 errors.install(api)
 api.add_router("", tokens.router)
