@@ -55,6 +55,5 @@ def download_file(request: HttpRequest, file_id: int):
     if user is None:
         raise AuthenticationError()
     file = access.get_file_for(user, file_id)
-    if file.submission_id:
-        actions.mark_delivery_opened(file.submission, actor=user)
+    actions.mark_file_opened(file, actor=user)
     return file_response(file)

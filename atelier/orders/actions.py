@@ -648,6 +648,11 @@ def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
     return bool(opened)
 
 
+def mark_file_opened(file: OrderFile, *, actor: User) -> bool:
+    """Reading a delivered file (downloading or previewing it) is opening its delivery."""
+    return bool(file.submission_id) and mark_delivery_opened(file.submission, actor=actor)
+
+
 # --- rules 4 and 5: revision requests, triage, fees --------------------------------------------
 
 

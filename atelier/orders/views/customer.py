@@ -250,8 +250,7 @@ def order_final(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def download_file(request: HttpRequest, pk: int) -> HttpResponse:
     file = attempt(request, lambda: access.get_file_for(request.user, pk))
-    if file.submission_id:
-        actions.mark_delivery_opened(file.submission, actor=request.user)
+    actions.mark_file_opened(file, actor=request.user)
     return file_response(file)
 
 

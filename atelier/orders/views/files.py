@@ -16,7 +16,6 @@ from atelier.core.htmx import render_page
 from atelier.documents import diff, previews
 from atelier.documents.storage import read_chunks
 from atelier.orders import access, actions
-from atelier.orders.models import OrderFile
 
 from .common import attempt, order_or_404
 
@@ -26,18 +25,12 @@ from .common import attempt, order_or_404
 INLINE_CSP = {"default-src": ["'none'"], "frame-ancestors": ["'self'"], "sandbox": True}
 
 
-def _mark_opened(request: HttpRequest, file: OrderFile) -> None:
-    # Reading a delivery here is opening it, as downloading it is (DESIGN rule 8).
-    if file.submission_id:
-        actions.mark_delivery_opened(file.submission, actor=request.user)
-
-
 @login_required
 @require_GET
 def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The preview: the fragment for htmx (the order page's Preview button), else a page."""
     file = attempt(request, lambda: access.get_file_for(request.user, pk))
-    _mark_opened(request, file)
+    actions.mark_file_opened(file, actor=request.user)  # DESIGN rule 8
     context = {"file": file, "order": file.order, "preview": previews.preview_for(file)}
     return render_page(request, "orders/files/preview.html", context, partial="preview")
 
