@@ -2,7 +2,6 @@
 the worker delivers the rows later."""
 
 import json
-import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,10 +10,9 @@ from django.db import transaction
 
 from atelier.accounts.models import User
 from atelier.core import clock
+from atelier.core.tasks import nudge
 
 from .models import Notification
-
-logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -41,14 +39,9 @@ def notify(
 
 
 def _nudge(ids: list[int]) -> None:
-    """Ask a worker to send these now. Losing a nudge loses nothing: the sweep finds the rows."""
     from .tasks import deliver_notification
 
-    for pk in ids:
-        try:
-            deliver_notification.enqueue(pk)
-        except Exception:
-            logger.exception("Could not queue notification %s; the sweep will send it", pk)
+    nudge(deliver_notification, ids, what="notification")
 
 
 def agents() -> list[User]:

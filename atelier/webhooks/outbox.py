@@ -4,21 +4,18 @@ becomes one Delivery row per active endpoint subscribed to it, and the worker se
 A rolled-back action leaves no row; a committed one never loses its deliveries."""
 
 import json
-import logging
 import uuid
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from atelier.core import clock
+from atelier.core import clock, tasks
 from atelier.orders import queries
 from atelier.orders.models import Event, Order, OrderFile
 
 from . import events
 from .models import Delivery, Endpoint
-
-logger = logging.getLogger(__name__)
 
 
 def emit_for_event(order: Order, event: Event) -> list[Delivery]:
@@ -111,11 +108,6 @@ def _queue(
 
 
 def nudge(ids: list[int]) -> None:
-    """Ask a worker to send these now. Losing a nudge loses nothing: the sweep finds the rows."""
     from .tasks import deliver_webhook
 
-    for pk in ids:
-        try:
-            deliver_webhook.enqueue(pk)
-        except Exception:
-            logger.exception("Could not queue webhook delivery %s; the sweep will send it", pk)
+    tasks.nudge(deliver_webhook, ids, what="webhook delivery")
