@@ -1,11 +1,11 @@
 """Sending webhooks: each delivery row is claimed by one worker at a time (a lease), POSTed as
 signed JSON, and retried with exponential back-off until a limit, then marked failed for an
-agent to retry. The same pattern as e-mail (atelier/notifications/delivery.py).
+agent to retry. The claiming, leases and retries are the outbox pattern (atelier/core/outbox.py),
+as for e-mail; this module signs and POSTs the request and keeps what the endpoint answered.
 
-The row is the durable record, written in the transaction of the change that caused it; tasks
-only nudge. A worker that dies mid-request leaves the row SENDING with a lease that expires, and
-the sweep hands it to another worker; the resend carries the same event id (receivers use it to
-recognise the repeat) with a fresh timestamp and signature.
+A worker that dies mid-request leaves the row SENDING with a lease that expires, and the sweep
+hands it to another worker; the resend carries the same event id (receivers use it to recognise
+the repeat) with a fresh timestamp and signature.
 """
 
 import json
@@ -13,14 +13,11 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
 from http.client import HTTPException
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.db.models import F, Q
-
 from atelier.core import clock
+from atelier.core.outbox import Outbox
 
 from . import signing
 from .models import Delivery
@@ -31,25 +28,20 @@ Status = Delivery.Status
 TIMEOUT_SECONDS = 10
 EXCERPT_CHARS = 2000  # of the endpoint's answer, kept for the delivery log
 
-
-def due(grace: timedelta = timedelta(0)) -> Q:
-    """Rows a worker may take now: pending and due (for at least `grace`), or sending with an
-    expired lease."""
-    now = clock.now()
-    return Q(status=Status.PENDING, next_attempt_at__lte=now - grace) | Q(
-        status=Status.SENDING, lease_expires_at__lte=now
-    )
-
-
-def claim(pk: int) -> Delivery | None:
-    """Take the row for sending, atomically: at most one worker holds it at a time."""
-    lease = clock.now() + timedelta(seconds=settings.ATELIER_WEBHOOK_LEASE_SECONDS)
-    taken = Delivery.objects.filter(due(), pk=pk).update(
-        status=Status.SENDING, lease_expires_at=lease, attempts=F("attempts") + 1
-    )
-    if not taken:
-        return None
-    return Delivery.objects.select_related("endpoint").get(pk=pk)
+rows = Outbox(
+    Delivery,
+    what="webhook delivery",
+    lease_setting="ATELIER_WEBHOOK_LEASE_SECONDS",
+    max_attempts_setting="ATELIER_WEBHOOK_MAX_ATTEMPTS",
+    retry_setting="ATELIER_WEBHOOK_RETRY_SECONDS",
+    task="atelier.webhooks.tasks.deliver_webhook",
+    related=("endpoint",),
+    logger=logger,
+)
+due = rows.due
+claim = rows.claim
+due_ids = rows.due_ids
+retry_delay = rows.retry_delay  # 30, 60, 120… seconds by default
 
 
 def body(delivery: Delivery) -> bytes:
@@ -113,7 +105,7 @@ def send(delivery: Delivery) -> bool:
     """Send a claimed delivery; True when the endpoint answered 2xx."""
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        _record(
+        rows.finish(
             delivery,
             status=Status.FAILED,
             next_attempt_at=None,
@@ -133,67 +125,21 @@ def send(delivery: Delivery) -> bool:
         "last_attempt_at": now,
     }
     if answer.ok:
-        _record(
+        rows.finish(
             delivery, status=Status.DELIVERED, delivered_at=now, next_attempt_at=None, **outcome
         )
         return True
-    _retry(delivery, outcome)
+    # Recorded on every attempt, and kept once the delivery has failed for good.
+    rows.retry(delivery, reason=answer.error or f"HTTP {answer.status_code}", **outcome)
     return False
-
-
-def _record(delivery: Delivery, **fields) -> bool:
-    # Only while this claim holds: `attempts` grows with every claim, so a worker whose lease
-    # expired and was taken over cannot overwrite the new holder's outcome.
-    return (
-        Delivery.objects.filter(
-            pk=delivery.pk, status=Status.SENDING, attempts=delivery.attempts
-        ).update(lease_expires_at=None, **fields)
-        == 1
-    )
-
-
-def retry_delay(attempts: int) -> int:
-    """Seconds to wait after the `attempts`-th failed attempt: 30, 60, 120… by default."""
-    return settings.ATELIER_WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1)
-
-
-def _retry(delivery: Delivery, outcome: dict) -> None:
-    attempts = delivery.attempts
-    what = outcome["last_error"] or f"HTTP {outcome['last_status_code']}"
-    if attempts >= settings.ATELIER_WEBHOOK_MAX_ATTEMPTS:
-        logger.error("Giving up on webhook delivery %s after %s attempts", delivery.pk, attempts)
-        _record(delivery, status=Status.FAILED, next_attempt_at=None, **outcome)
-        return
-    delay = retry_delay(attempts)
-    logger.warning("Webhook delivery %s failed (%s); retry in %ss", delivery.pk, what, delay)
-    retry_at = clock.now() + timedelta(seconds=delay)
-    if not _record(delivery, status=Status.PENDING, next_attempt_at=retry_at, **outcome):
-        return
-    # A nudge deferred to the retry's moment, so the back-off is kept to the second; the sweep
-    # stays the safety net should this task be lost.
-    from .tasks import deliver_webhook
-
-    deliver_webhook.using(run_after=retry_at).enqueue(delivery.pk)
 
 
 def deliver(pk: int) -> bool:
     """Claim and send one delivery if it is due; safe to call any number of times."""
-    delivery = claim(pk)
-    return send(delivery) if delivery is not None else False
-
-
-def due_ids(limit: int = 500, *, grace: timedelta = timedelta(0)) -> list[int]:
-    return list(
-        Delivery.objects.filter(due(grace))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return rows.deliver(pk, send)
 
 
 def retry_failed(delivery: Delivery) -> bool:
-    """An agent sends a failed delivery again: a fresh round of attempts, the same event id."""
-    return bool(
-        Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
-            status=Status.PENDING, attempts=0, next_attempt_at=clock.now()
-        )
-    )
+    """An agent sends a failed delivery again: a fresh round of attempts, the same event id (the
+    last attempt's answer and error stay in the log until the next attempt)."""
+    return rows.retry_failed(delivery)

@@ -10,11 +10,11 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from atelier.core import clock
-from atelier.notifications.sweep import sweep
 from atelier.webhooks import actions as hooks
 from atelier.webhooks import delivery, signing
 from atelier.webhooks.models import Delivery, Endpoint
 from atelier.webhooks.outbox import emit_ping
+from atelier.worker.sweep import sweep
 
 from .conftest import free_port
 
