@@ -1,7 +1,7 @@
 """The console's forms: list filters, and the agent's actions as panels on the order page.
 
 The actions themselves (their forms' fields and the engine call) come from
-atelier.orders.agent_actions; the console adds a confirmation to the irreversible ones and
+atelier.orders.agent_forms; the console adds a confirmation to the irreversible ones and
 decides which panels an order's state calls for. The engine still has the final word.
 """
 
@@ -14,7 +14,7 @@ from django.urls import reverse
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.orders import actions
-from atelier.orders import agent_actions as base
+from atelier.orders import agent_forms as base
 from atelier.orders.models import Flag, Order
 from atelier.orders.workflow import CLOSED_STATUSES, DELIVERED_STATUSES
 
@@ -79,7 +79,7 @@ class FlagResolutionForm(forms.Form):
     resolution = forms.CharField(label="Resolution note", required=False, max_length=5000)
 
 
-# --- actions: the agent_actions forms, with confirmations where a step is irreversible ---------
+# --- actions: the forms of orders/agent_forms.py, with confirmations where a step is irreversible
 
 
 def _confirm(label: str) -> forms.BooleanField:

@@ -9,7 +9,7 @@ from atelier.core.admin import ReadOnlyAdmin
 from atelier.core.errors import DomainError
 
 from . import actions
-from .agent_actions import AGENT_ACTIONS
+from .agent_forms import AGENT_ACTIONS
 from .events import record_event
 from .models import (
     Comment,

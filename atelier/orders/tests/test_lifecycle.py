@@ -11,6 +11,7 @@ from atelier.core import clock
 from atelier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from atelier.notifications.models import Notification
 from atelier.orders import access, actions
+from atelier.orders.actions import closing
 from atelier.orders.models import (
     AccessLink,
     Event,
@@ -594,14 +595,15 @@ def test_rule_08_farewell_link_line_must_stay_unchanged(world, closable):
 def test_rule_08_closed_and_farewell_are_one_step(world, closable, monkeypatch):
     # when sending the farewell fails, the close is undone with it
     info = actions.close_info(closable, actor=world.expert)
-    real_notify = actions.notify
+    real_notify = closing.notify
 
     def failing_notify(event, *args, **kwargs):
         if event == "farewell":
             raise RuntimeError("outbox unavailable")
         return real_notify(event, *args, **kwargs)
 
-    monkeypatch.setattr(actions, "notify", failing_notify)
+    # close_order looks `notify` up in its own module, actions/closing.py
+    monkeypatch.setattr(closing, "notify", failing_notify)
     with pytest.raises(RuntimeError):
         actions.close_order(closable, actor=world.expert, message=info.farewell_template)
 

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 from atelier.core.errors import DomainError
 from atelier.core.htmx import render_page
 from atelier.core.time import platform_tz
-from atelier.documents.downloads import file_response, final_documents_zip
+from atelier.documents.downloads import file_response
 from atelier.orders import access, actions, queries
+from atelier.orders.downloads import final_documents_zip
 from atelier.orders.forms import (
     AttachmentsForm,
     CommentForm,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from atelier.core.errors import Conflict, DomainError, NotFound
 from atelier.core.htmx import is_htmx, render_page
-from atelier.orders import access, actions, expert_queries
+from atelier.orders import access, actions, expert_dashboard
 from atelier.orders.models import Flag, Invitation, Order
 from atelier.orders.views.common import attempt, order_or_404
 from atelier.rewards import services as rewards
@@ -121,7 +121,7 @@ def _invitation_or_404(request: HttpRequest, pk: int) -> Invitation:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
-        "groups": expert_queries.expert_dashboard(request.user),
+        "groups": expert_dashboard.expert_dashboard(request.user),
         "balances": rewards.balances(request.user),
     }
     return render(request, "orders/expert/dashboard.html", context)

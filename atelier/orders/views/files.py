@@ -79,6 +79,6 @@ def submission_diff(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         "order": order,
         "previous": previous,
         "submission": submission,
-        "files": diff.compare_submissions(previous, submission),
+        "files": diff.compare_file_sets(previous.files.all(), submission.files.all()),
     }
     return render(request, "orders/files/diff.html", context)

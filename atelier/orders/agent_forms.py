@@ -1,5 +1,6 @@
-"""The agent's actions on one order as (form, call) pairs: the admin shows them until the agent
-console exists. Each form only shapes input; the action in actions.py decides."""
+"""The forms of the agent's actions on one order, each paired with the action it calls: the admin
+shows them, and the agent console (backoffice/forms.py) builds its panels on them. Each form only
+shapes input; the action it calls decides."""
 
 import uuid
 from collections.abc import Callable

@@ -1,0 +1,172 @@
+"""What the actions share. Private to the actions package: nothing outside it imports these,
+and the package re-exports only `Upload`.
+
+They carry no leading underscore because several stage modules import them; inside each module
+a leading underscore still marks a helper that module alone uses. Rules they serve: 2 (files are
+stored before the transaction that records them, and every one is checked first), 6 (the status
+a delivery leaves the order in), 10 (after completion only agents change anything) and 12 (a flag
+records its event and tells the agents in the caller's transaction).
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+
+from atelier.accounts.models import User
+from atelier.core import clock
+from atelier.core.errors import Conflict, InvalidInput, NotFound
+from atelier.documents import storage
+from atelier.documents.storage import StoredBlob
+from atelier.documents.uploads import inspect_upload
+from atelier.notifications.outbox import agents, notify
+
+from .. import access
+from ..events import record_event
+from ..models import Flag, Order, OrderFile
+from ..workflow import S
+
+
+def order_link(order: Order) -> str:
+    return f"{settings.ATELIER_BASE_URL}/orders/{order.pk}/"
+
+
+def require_open_to(actor: User, order: Order) -> None:
+    """After completion (or cancellation) only agents change anything (DESIGN rule 10)."""
+    if not access.may_change_closed(actor, order):
+        raise Conflict(
+            f"This order is {order.get_status_display().lower()}; only an agent can change it now.",
+            code="order_closed",
+        )
+
+
+def require_status(order: Order, allowed: Sequence[str], doing: str) -> None:
+    if order.status not in allowed:
+        raise Conflict(
+            f"You cannot {doing} while the order is {order.get_status_display().lower()}.",
+            code="invalid_state",
+        )
+
+
+def clean_text(
+    value: str, field: str, what: str, *, required: bool = True, limit: int = 20000
+) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(f"{what} is required.", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{what} is longer than {limit:,} characters.", field=field)
+    return value
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file given to an action, with the title it should carry."""
+
+    file: File
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class _Staged:
+    blob: StoredBlob
+    title: str
+
+
+@contextmanager
+def stage_files(
+    uploads: Sequence[Upload], *, folder: str | int, require_titles: bool = False
+) -> Iterator[list[_Staged]]:
+    """Store the files before the transaction that records them, and yield them.
+
+    The bytes are complete on storage before any row points at them, and a long write (1 GiB
+    to S3) never runs while the order row, or SQLite's write lock, is held. If the block
+    raises (the action refused, after all), the stored files are deleted at once; if the
+    process dies instead, the sweep deletes them. Every file is checked before any is stored,
+    so a refusal (empty, too large, untitled) stores nothing.
+    """
+    checked = []
+    for upload in uploads:
+        facts = inspect_upload(upload.file)
+        title = (upload.title or "").strip()
+        if require_titles and not title:
+            raise InvalidInput(f"Give “{facts.name}” a title.", field="titles")
+        if len(title) > 200:
+            raise InvalidInput("A title is at most 200 characters.", field="titles")
+        checked.append((upload, facts, title))
+    staged: list[_Staged] = []
+    try:
+        for upload, facts, title in checked:
+            staged.append(_Staged(storage.put(upload.file, facts, folder=folder), title))
+        yield staged
+    except BaseException:
+        storage.discard(s.blob.key for s in staged)
+        raise
+
+
+def precheck(order: Order, check: Callable[[Order], None]) -> None:
+    """Run an action's checks on the order as it is now, before any file is stored: a
+    stranger's or a too-late upload writes nothing. The action checks again under the lock."""
+    current = Order.objects.select_related("service", "customer").filter(pk=order.pk).first()
+    if current is None:
+        raise NotFound("No such order.")
+    check(current)
+
+
+def store_files(
+    order: Order, staged: Sequence[_Staged], *, actor: User, **parent
+) -> list[OrderFile]:
+    """The rows of files already stored by `stage_files`: they point at the stored keys."""
+    now = clock.now()
+    return [
+        OrderFile.objects.create(
+            order=order,
+            uploaded_by=actor,
+            title=item.title,
+            name=item.blob.facts.name,
+            file=item.blob.key,
+            size=item.blob.facts.size,
+            sha256=item.blob.facts.sha256,
+            content_type=item.blob.facts.content_type,
+            position=position,
+            created_at=now,
+            **parent,
+        )
+        for position, item in enumerate(staged)
+    ]
+
+
+def delivered_status(order: Order) -> str:
+    """What the customer has in hand: the first delivery, or a revision."""
+    count = order.submissions.filter(delivered_at__isnull=False).count()
+    return S.DELIVERED if count <= 1 else S.REVISION_SUBMITTED
+
+
+def open_flag(order: Order, kind: str, *, actor: User | None, note: str) -> Flag | None:
+    """Open a flag and tell the agents. System flags are opened once (unique while open)."""
+    if (
+        kind in Flag.SYSTEM_KINDS
+        and order.flags.filter(kind=kind, resolved_at__isnull=True).exists()
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.create(
+                order=order, kind=kind, raised_by=actor, note=note, created_at=clock.now()
+            )
+    except IntegrityError:
+        return None  # the same system flag was raised concurrently
+    record_event(order, "flag.raised", actor=actor, kind=kind, note=note)
+    notify(
+        "flag_raised",
+        agents(),
+        order=order,
+        order_url=order_link(order),
+        kind=flag.get_kind_display(),
+        note=note,
+        raised_by=str(actor) if actor else "Atelier",
+    )
+    return flag

@@ -1,0 +1,186 @@
+"""Submissions, QC and delivery: DESIGN rules 2, 3 and 6.
+
+A delivery also moves the expert's closing moment (rule 7), and a QC order's reward is earned at
+its first approval (rule 11).
+"""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from atelier.accounts.models import User
+from atelier.core import clock
+from atelier.core.errors import Conflict, InvalidInput
+from atelier.core.time import platform_tz
+from atelier.notifications.outbox import notify
+from atelier.rewards import services as rewards
+
+from .. import access, rules
+from ..events import record_event
+from ..models import Order, OrderFile, QCReview, RevisionRequest, Submission
+from ..workflow import S, lock_order, transition
+from .common import (
+    Upload,
+    clean_text,
+    delivered_status,
+    order_link,
+    precheck,
+    require_open_to,
+    require_status,
+    stage_files,
+    store_files,
+)
+
+
+def submit_work(
+    order: Order, *, actor: User, files: Sequence[Upload], notes: str = ""
+) -> Submission:
+    def check(order: Order) -> None:
+        access.authorize(
+            actor, order, access.may_submit(actor, order), "Only the assigned expert submits work."
+        )
+        require_open_to(actor, order)
+        require_status(order, [S.IN_PROGRESS, S.REVISION_REQUESTED], "submit work")
+        if (
+            order.status == S.REVISION_REQUESTED
+            and not order.revision_requests.filter(status=RevisionRequest.Status.OPEN).exists()
+        ):
+            raise Conflict(
+                "The revision request is waiting for an agent or for the customer to accept a fee.",
+                code="revision_not_ready",
+            )
+
+    precheck(order, check)
+    if not files:
+        raise InvalidInput("A submission needs at least one file.", field="files")
+    notes = clean_text(notes, "notes", "Notes", required=False)
+    with (
+        stage_files(files, folder=order.pk, require_titles=True) as staged,
+        transaction.atomic(),
+    ):
+        order = lock_order(order)
+        check(order)
+        number = order.submissions.count() + 1
+        submission = Submission.objects.create(
+            order=order,
+            expert=actor,
+            number=number,
+            kind=Submission.Kind.DRAFT if number == 1 else Submission.Kind.REVISION,
+            notes=notes,
+            created_at=clock.now(),
+        )
+        store_files(order, staged, actor=actor, submission=submission)
+        if order.qc_required:
+            transition(order, S.IN_QC, actor=actor, verb="submission.sent_to_qc", submission=number)
+        else:
+            record_event(order, "submission.created", actor=actor, submission=number)
+            _deliver(order, submission, actor=actor)
+        return submission
+
+
+@transaction.atomic
+def review_submission(
+    submission: Submission, *, actor: User, decision: str, comments: str = ""
+) -> QCReview:
+    order = lock_order(submission.order_id)
+    access.authorize(
+        actor, order, access.may_review(actor, order), "Only QC reviewers review work."
+    )
+    latest = order.submissions.order_by("-number").first()
+    if latest is None or latest.pk != submission.pk or submission.reviews.exists():
+        raise Conflict(
+            "This submission has been reviewed already, or a newer one replaced it.",
+            code="not_in_qc",
+        )
+    require_status(order, [S.IN_QC], "review")
+    if decision not in QCReview.Decision.values:
+        raise InvalidInput("Decide approve or revise.", field="decision")
+    comments = clean_text(
+        comments, "comments", "Comments", required=decision == QCReview.Decision.REVISE
+    )
+    review = QCReview.objects.create(
+        submission=submission,
+        reviewer=actor,
+        decision=decision,
+        comments=comments,
+        created_at=clock.now(),
+    )
+    if decision == QCReview.Decision.APPROVE:
+        record_event(order, "qc.approved", actor=actor, submission=submission.number)
+        _deliver(order, submission, actor=actor)
+        rewards.earn_reward(order)  # rule 11: earned at the first QC approval
+    else:
+        back_to = S.IN_PROGRESS if _delivered_count(order) == 0 else S.REVISION_REQUESTED
+        transition(
+            order, back_to, actor=actor, verb="qc.revision_requested", submission=submission.number
+        )
+        notify(
+            "qc_revision_requested",
+            [order.expert],
+            order=order,
+            order_url=order_link(order),
+            submission=submission.number,
+            comments=comments,
+        )
+    return review
+
+
+def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Order:
+    """The customer can now see `submission` (DESIGN rule 6)."""
+    now = clock.now()
+    Submission.objects.filter(pk=submission.pk, delivered_at__isnull=True).update(delivered_at=now)
+    submission.delivered_at = now
+    to = delivered_status(order)
+    order.revision_requests.filter(status=RevisionRequest.Status.OPEN).update(
+        status=RevisionRequest.Status.ANSWERED
+    )
+    transition(order, to, actor=actor, verb="submission.delivered", submission=submission.number)
+    _refresh_closable_at(order)
+    notify(
+        "delivered",
+        [order.customer],
+        order=order,
+        order_url=order_link(order),
+        submission=submission.number,
+        kind=submission.kind,
+        notes=submission.notes,
+        files=[f.title or f.name for f in submission.files.all()],
+    )
+    return order
+
+
+def _refresh_closable_at(order: Order) -> None:
+    deliveries = list(
+        order.submissions.filter(delivered_at__isnull=False).values_list("delivered_at", flat=True)
+    )
+    order.closable_at = rules.closing_eligibility(deliveries, platform_tz()).at
+    Order.objects.filter(pk=order.pk).update(closable_at=order.closable_at)
+
+
+def _delivered_count(order: Order) -> int:
+    return order.submissions.filter(delivered_at__isnull=False).count()
+
+
+@transaction.atomic
+def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
+    """The customer opened a delivery (its page or a file); True the first time."""
+    order = submission.order
+    if (
+        actor.pk != order.customer_id
+        or submission.delivered_at is None
+        or submission.customer_opened_at is not None  # known opened: no query on every view
+    ):
+        return False
+    now = clock.now()
+    opened = Submission.objects.filter(pk=submission.pk, customer_opened_at__isnull=True).update(
+        customer_opened_at=now
+    )
+    if opened:
+        submission.customer_opened_at = now
+        record_event(order, "delivery.opened", actor=actor, submission=submission.number)
+    return bool(opened)
+
+
+def mark_file_opened(file: OrderFile, *, actor: User) -> bool:
+    """Reading a delivered file (downloading or previewing it) is opening its delivery."""
+    return bool(file.submission_id) and mark_delivery_opened(file.submission, actor=actor)

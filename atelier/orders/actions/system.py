@@ -1,0 +1,72 @@
+"""What the system's clock does to orders, each once; orders/timers.py finds the orders and
+calls these from the sweep.
+
+Agents hear of an overdue order, the expert hears their order has become closable (DESIGN rule 7),
+and the customer is reminded of a delivery they have not opened (rule 14).
+"""
+
+from django.db import transaction
+
+from atelier.core import clock
+from atelier.core.time import describe, platform_tz
+from atelier.notifications.outbox import notify
+
+from ..models import Flag, Order, Submission
+from ..workflow import CLOSED_STATUSES, DELIVERED_STATUSES, lock_order
+from .closing import close_info
+from .common import open_flag, order_link
+
+
+@transaction.atomic
+def flag_overdue(order: Order) -> Flag | None:
+    """Tell agents an order is past its due date; once while the flag is open."""
+    order = lock_order(order)
+    if order.due_at is None or order.due_at > clock.now() or order.status in CLOSED_STATUSES:
+        return None
+    if order.flags.filter(kind=Flag.Kind.OVERDUE, created_at__gte=order.due_at).exists():
+        return None
+    return open_flag(
+        order, Flag.Kind.OVERDUE, actor=None, note=f"Due {describe(order.due_at, platform_tz())}."
+    )
+
+
+@transaction.atomic
+def tell_expert_closable(order: Order) -> bool:
+    """Tell the expert their order has become closable, once per closable moment."""
+    moment = order.closable_at
+    told = (
+        Order.objects.filter(pk=order.pk, closable_at=moment, status__in=DELIVERED_STATUSES)
+        .exclude(closable_notified_at=moment)
+        .update(closable_notified_at=moment)
+    )
+    if told:
+        info = close_info(order, actor=order.expert)
+        notify(
+            "closable",
+            [order.expert],
+            order=order,
+            order_url=order_link(order) + "?tab=work",
+            closable_at=moment,
+            reason=info.reason,
+            needs_agent=info.needs_agent,
+        )
+    return bool(told)
+
+
+@transaction.atomic
+def remind_customer(submission: Submission) -> bool:
+    """Nudge a customer who has not opened a delivery; once per delivery."""
+    reminded = Submission.objects.filter(
+        pk=submission.pk, customer_opened_at=None, customer_reminded_at=None
+    ).update(customer_reminded_at=clock.now())
+    if reminded:
+        order = submission.order
+        notify(
+            "delivery_reminder",
+            [order.customer],
+            order=order,
+            order_url=order_link(order),
+            submission=submission.number,
+            delivered_at=submission.delivered_at,
+        )
+    return bool(reminded)
