@@ -85,8 +85,10 @@ INSTALLED_APPS = [
     "atelier.rewards",
     "atelier.notifications",
     "atelier.webhooks",
+    "atelier.inbox",
     "atelier.backoffice",
     "atelier.demo",
+    "atelier.worker",
     "django_tasks_db",
     "ninja",
     "django.contrib.admin",
@@ -143,7 +145,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "atelier.core.context_processors.navigation",
+                "atelier.inbox.context_processors.unread_count",
                 "atelier.documents.context_processors.upload_limits",
             ],
         },
@@ -318,4 +320,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own loggers print through the root handler only: its default console handler
+    # (and mail_admins) would print each of their lines a second time.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

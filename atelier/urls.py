@@ -2,17 +2,18 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from atelier.api.api import api, unknown_endpoint
+from atelier.orders.views.customer import home
 
 admin.site.site_header = "Atelier administration"
 admin.site.site_title = "Atelier"
 
 urlpatterns = [
-    path("", include("atelier.core.urls")),
+    path("", home, name="home"),
     path("accounts/", include("atelier.accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("atelier.orders.urls")),
     path("console/", include("atelier.backoffice.urls")),
-    path("inbox/", include("atelier.notifications.urls")),
+    path("inbox/", include("atelier.inbox.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/", unknown_endpoint),  # any other path, a newline (%0A) in it too

@@ -29,7 +29,7 @@ from django.core.files.storage import default_storage
 
 from atelier.accounts.tokens import issue_token
 from atelier.core import clock
-from atelier.documents.sweep import sweep
+from atelier.orders.files import sweep_files
 from atelier.orders.models import OrderFile, Submission
 from tests.processes import ROOT, child_env, free_port, wait_listening, wait_until
 
@@ -318,9 +318,9 @@ def test_s3_round_trip(world, live_server, s3, settings):
 
     # and the sweep removes an orphan (stored, never committed) once it is an hour old
     client.put_object(Bucket=bucket, Key=f"orders/{order.pk}/0123456789abcdef", Body=b"orphan")
-    assert sweep()["orphan_files_removed"] == 0  # too young
+    assert sweep_files()["orphan_files_removed"] == 0  # too young
     later = clock.now() + timedelta(hours=1, minutes=1)
-    assert sweep(now=later) == {"upload_leftovers_removed": 0, "orphan_files_removed": 1}
+    assert sweep_files(now=later) == {"upload_leftovers_removed": 0, "orphan_files_removed": 1}
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
     assert keys == {row.file.name for row in rows}
     assert default_storage.exists(rows[0].file.name)
@@ -385,7 +385,7 @@ def test_a_server_killed_mid_upload_leaves_nothing_after_the_sweep(world, settin
     assert files_under(settings.MEDIA_ROOT) == []
     [leftover] = files_under(settings.FILE_UPLOAD_TEMP_DIR)
     assert 16 * MiB <= leftover.stat().st_size < 256 * MiB
-    assert sweep()["upload_leftovers_removed"] == 0  # maybe still being written
+    assert sweep_files()["upload_leftovers_removed"] == 0  # maybe still being written
     later = clock.now() + timedelta(hours=1, minutes=1)
-    assert sweep(now=later) == {"upload_leftovers_removed": 1, "orphan_files_removed": 0}
+    assert sweep_files(now=later) == {"upload_leftovers_removed": 1, "orphan_files_removed": 0}
     assert files_under(settings.FILE_UPLOAD_TEMP_DIR) == []

@@ -72,3 +72,18 @@ def test_email_url_picks_the_transport(tmp_path):
     assert "console.EmailBackend" in console.stdout
     bad = manage("check", tmp_path=tmp_path, EMAIL_URL="carrier-pigeon://coop")
     assert bad.returncode != 0 and "EMAIL_URL must be" in bad.stderr
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_every_log_line_is_printed_once(tmp_path, debug):
+    # Django's loggers (a 404 warning from django.request) and ours, as a running server logs
+    say = (
+        "import logging;"
+        "logging.getLogger('django.request').warning('marker-django');"
+        "logging.getLogger('atelier.orders').warning('marker-atelier')"
+    )
+    result = manage("shell", "-c", say, tmp_path=tmp_path, DEBUG=debug)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("marker-django") == 1, output
+    assert output.count("marker-atelier") == 1, output

@@ -7,14 +7,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from atelier.accounts.decorators import agent_required
 from atelier.core.htmx import render_page
 from atelier.notifications import delivery
 from atelier.notifications.messages import line
 from atelier.notifications.models import Notification
 from atelier.notifications.tasks import deliver_notification
 from atelier.orders.views.common import paginate
-
-from .views import agent_required
 
 
 class OutboxFilterForm(forms.Form):

@@ -3,18 +3,16 @@
 Anyone who is not an agent gets 404 here, as for anything else they may not see.
 """
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from atelier.accounts.decorators import agent_required
 from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import actions
@@ -32,21 +30,6 @@ from .forms import (
     bound_panel,
     order_panels,
 )
-
-
-def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Log in first; then 404 for anyone who is not an agent (the console does not exist for
-    them, so there is nothing to redirect to)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_agent:
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
 
 # --- all orders --------------------------------------------------------------------------------
 

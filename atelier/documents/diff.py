@@ -1,16 +1,16 @@
-"""Revision diffs: what changed in the text of each file between two consecutive submissions.
+"""Revision diffs: what changed in the text of each file between two sets of files (on the
+order pages, two consecutive submissions).
 
 Files are paired by title (ignoring case), else by name; text is compared line by line, and
 within a changed line word by word, with long unchanged runs folded away.
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from atelier.orders.models import OrderFile, Submission
-
+from .storage import StoredFile
 from .text import NotPreviewable, extract_text
 
 CONTEXT = 3  # unchanged lines shown around a change
@@ -39,8 +39,8 @@ class Row:
 
 @dataclass(frozen=True)
 class FileDiff:
-    old: OrderFile | None
-    new: OrderFile | None
+    old: StoredFile | None
+    new: StoredFile | None
     # "changed", "unchanged", "added", "removed", "no_text" (a PDF, an image...) or "refused"
     status: str
     rows: list[Row] = field(default_factory=list)
@@ -145,20 +145,20 @@ def _tidy(segments: list[Segment]) -> tuple[Segment, ...]:
 
 @dataclass(frozen=True)
 class FilePair:
-    old: OrderFile | None
-    new: OrderFile | None
+    old: StoredFile | None
+    new: StoredFile | None
 
 
-def _title(file: OrderFile) -> str:
+def _title(file: StoredFile) -> str:
     return file.title.strip().casefold()
 
 
-def pair_files(previous: Submission, submission: Submission) -> list[FilePair]:
-    """The files of two submissions paired by title (ignoring case), then by name for those
-    left; the rest are added (only in `submission`) or removed (only in `previous`)."""
-    olds, news = list(previous.files.all()), list(submission.files.all())
-    matches: dict[int, OrderFile] = {}
-    rules: list[Callable[[OrderFile], str]] = [_title, lambda file: file.name.casefold()]
+def pair_files(old_files: Iterable[StoredFile], new_files: Iterable[StoredFile]) -> list[FilePair]:
+    """Two sets of files paired by title (ignoring case), then by name for those left; the
+    rest are added (only in `new_files`) or removed (only in `old_files`)."""
+    olds, news = list(old_files), list(new_files)
+    matches: dict[int, StoredFile] = {}
+    rules: list[Callable[[StoredFile], str]] = [_title, lambda file: file.name.casefold()]
     for key in rules:
         for new in news:
             if new.pk in matches or not key(new):
@@ -198,5 +198,8 @@ def compare_files(pair: FilePair) -> FileDiff:
     return FileDiff(old, new, "changed", rows)
 
 
-def compare_submissions(previous: Submission, submission: Submission) -> list[FileDiff]:
-    return [compare_files(pair) for pair in pair_files(previous, submission)]
+def compare_file_sets(
+    old_files: Iterable[StoredFile], new_files: Iterable[StoredFile]
+) -> list[FileDiff]:
+    """What changed from `old_files` to `new_files` (say, two submissions' files), file by file."""
+    return [compare_files(pair) for pair in pair_files(old_files, new_files)]

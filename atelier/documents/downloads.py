@@ -1,6 +1,6 @@
 """Answering a download, always after the caller checked the permission: streamed from storage,
 never read whole, with a safe file name; on S3 a redirect to a link valid for a minute.
-"Download all final documents" is one zip, streamed as it is built."""
+Several files are one zip, streamed as it is built ("download all final documents")."""
 
 from collections.abc import Iterator, Sequence
 
@@ -8,12 +8,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, Stream
 from django.utils.http import content_disposition_header
 from zipstream import ZIP_STORED, ZipStream
 
-from atelier.accounts.models import User
-from atelier.core.errors import NotFound
-from atelier.orders import access, actions, queries
-from atelier.orders.models import Order, OrderFile
-
-from .storage import download_url, read_chunks
+from .storage import StoredFile, download_url, read_chunks
 from .uploads import sanitize_filename
 
 
@@ -24,7 +19,7 @@ def _harden(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def file_response(file: OrderFile) -> HttpResponse:
+def file_response(file: StoredFile) -> HttpResponse:
     storage = file.file.storage
     url = download_url(storage, file.file.name, filename=file.name, content_type=file.content_type)
     if url is not None:
@@ -42,7 +37,7 @@ def file_response(file: OrderFile) -> HttpResponse:
     return _harden(response)
 
 
-def zip_names(files: Sequence[OrderFile]) -> list[str]:
+def zip_names(files: Sequence[StoredFile]) -> list[str]:
     """The files' display names, made unique (case-insensitively): "a.pdf", "a (2).pdf"."""
     taken: set[str] = set()
     names = []
@@ -60,7 +55,7 @@ def zip_names(files: Sequence[OrderFile]) -> list[str]:
     return names
 
 
-def zip_response(files: Sequence[OrderFile], *, filename: str) -> StreamingHttpResponse:
+def zip_response(files: Sequence[StoredFile], *, filename: str) -> StreamingHttpResponse:
     """One zip of `files`, built while it is sent: each file is read from storage only when
     the zip reaches it, in chunks. Stored, not compressed (documents mostly are already), so
     the length is known in advance and sent as Content-Length."""
@@ -73,17 +68,6 @@ def zip_response(files: Sequence[OrderFile], *, filename: str) -> StreamingHttpR
     return _harden(response)
 
 
-def _lazy_chunks(file: OrderFile) -> Iterator[bytes]:
+def _lazy_chunks(file: StoredFile) -> Iterator[bytes]:
     # A generator: nothing is opened until the zip asks for the first chunk.
     yield from read_chunks(file.file.storage, file.file.name)
-
-
-def final_documents_zip(user: User, order: Order) -> StreamingHttpResponse:
-    """The latest delivery `user` may see, as one zip (NotFound when there is none). For the
-    customer, downloading it counts as opening the delivery, as for a single file."""
-    final = queries.final_submission(user, order)
-    files = [f for f in final.files.all() if access.can_download(user, f)] if final else []
-    if not files:
-        raise NotFound("Nothing has been delivered on this order yet.")
-    actions.mark_delivery_opened(final, actor=user)
-    return zip_response(files, filename=f"order-{order.pk}-final-documents.zip")

@@ -13,9 +13,8 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-from atelier.orders.models import OrderFile
-
 from . import text as texts
+from .storage import StoredFile
 from .text import NotPreviewable
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
@@ -113,7 +112,7 @@ def _cut(source: str, limit: int) -> tuple[str, str]:
     return source[:limit], "The file is long: only its beginning is shown. Download it to read all."
 
 
-def preview_for(file: OrderFile) -> Preview:
+def preview_for(file: StoredFile) -> Preview:
     """The preview of `file`, or kind "none" with the reason there is none."""
     kind = preview_kind(file.name)
     if kind in {"image", "pdf"}:

@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from django.db.models.fields.files import FieldFile
 
 from .uploads import FileFacts
 
@@ -39,6 +41,20 @@ class StorageError(Exception):
 class StoredBlob:
     key: str
     facts: FileFacts
+
+
+class StoredFile(Protocol):
+    """A file as previews, diffs and downloads read it: a row that keeps a stored blob (`file`,
+    whose `.storage` and `.name` locate the bytes) with what is known about it. The apps above
+    pass their own rows (an order's files); nothing here needs to know which."""
+
+    pk: int
+    file: FieldFile  # file.name is the storage key
+    name: str  # the uploader's file name: shown, and given to downloads
+    title: str  # what the uploader called the document, "" when nothing
+    size: int
+    sha256: str
+    content_type: str
 
 
 def new_key(folder: str | int) -> str:

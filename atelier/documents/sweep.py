@@ -2,9 +2,13 @@
 
 - temporary upload files (FILE_UPLOAD_TEMP_DIR) not written to for an hour: a live upload
   writes every moment, so these belong to a process that was killed or lost its client;
-- stored blobs under orders/ older than an hour that no OrderFile row points at: stored by an
-  action that then refused, or whose process died before its transaction committed
-  (documents/storage.py stores the bytes first, then commits the row).
+- stored blobs under orders/ older than an hour that no row points at: stored by an action that
+  then refused, or whose process died before its transaction committed (documents/storage.py
+  stores the bytes first, then commits the row).
+
+Which rows point at which blobs is the business of the app that owns the rows: it passes
+`referenced`, a function answering which of a batch of keys are in use (the orders app's
+`files.sweep_files_if_due` is what the worker calls).
 
 Idempotent and safe on several workers at once: deleting what is already gone is not an error.
 Listing every stored file is not free (on S3, paid LIST requests), so each worker does it every
@@ -13,6 +17,7 @@ ten minutes (`sweep_if_due`), not on each of its one-minute sweeps.
 
 import contextlib
 import os
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +25,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from atelier.core import clock
-from atelier.orders.models import OrderFile
 
 from .storage import list_blobs
 from .uploads import TEMP_PREFIX, TEMP_SUFFIX
@@ -30,22 +34,25 @@ INTERVAL = timedelta(minutes=10)
 BATCH = 500
 _last_run: datetime | None = None  # in this process
 
+# Which of these stored keys a row points at (those are kept, whatever their age).
+Referenced = Callable[[Collection[str]], set[str]]
 
-def sweep_if_due(*, now: datetime) -> dict[str, int]:
+
+def sweep_if_due(*, now: datetime, referenced: Referenced) -> dict[str, int]:
     """`sweep`, when this process has not run it for INTERVAL (the worker's sweep calls this)."""
     global _last_run
     if _last_run is not None and abs(now - _last_run) < INTERVAL:
         return {}
     _last_run = now
-    return sweep(now=now)
+    return sweep(now=now, referenced=referenced)
 
 
-def sweep(*, now: datetime | None = None) -> dict[str, int]:
+def sweep(*, referenced: Referenced, now: datetime | None = None) -> dict[str, int]:
     """Counts of what was removed (the worker's sweep logs them with its own)."""
     cutoff = (now or clock.now()) - GRACE
     return {
         "upload_leftovers_removed": _remove_temporary_files(cutoff),
-        "orphan_files_removed": _remove_orphans(cutoff),
+        "orphan_files_removed": _remove_orphans(cutoff, referenced),
     }
 
 
@@ -62,23 +69,23 @@ def _remove_temporary_files(cutoff: datetime) -> int:
     return removed
 
 
-def _remove_orphans(cutoff: datetime) -> int:
+def _remove_orphans(cutoff: datetime, referenced: Referenced) -> int:
     removed = 0
     batch: list[str] = []
     for key, modified in list_blobs(default_storage):
         if modified < cutoff:
             batch.append(key)
         if len(batch) >= BATCH:
-            removed += _remove_unreferenced(batch)
+            removed += _remove_unreferenced(batch, referenced)
             batch = []
     if batch:
-        removed += _remove_unreferenced(batch)
+        removed += _remove_unreferenced(batch, referenced)
     return removed
 
 
-def _remove_unreferenced(keys: list[str]) -> int:
-    referenced = set(OrderFile.objects.filter(file__in=keys).values_list("file", flat=True))
-    orphans = [key for key in keys if key not in referenced]
+def _remove_unreferenced(keys: list[str], referenced: Referenced) -> int:
+    kept = referenced(keys)
+    orphans = [key for key in keys if key not in kept]
     for key in orphans:
         default_storage.delete(key)
     return len(orphans)

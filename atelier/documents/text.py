@@ -20,9 +20,7 @@ from typing import BinaryIO
 import mammoth
 from django.conf import settings
 
-from atelier.orders.models import OrderFile
-
-from .storage import read_chunks
+from .storage import StoredFile, read_chunks
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -72,7 +70,7 @@ def max_preview_bytes() -> int:
 
 
 @contextmanager
-def open_bounded(file: OrderFile, limit: int | None = None) -> Iterator[BinaryIO]:
+def open_bounded(file: StoredFile, limit: int | None = None) -> Iterator[BinaryIO]:
     """The file's bytes as a seekable file, refused past `limit` bytes. The stored size is
     checked first, then the bytes actually read, so a wrong `size` cannot let more through."""
     limit = max_preview_bytes() if limit is None else limit
@@ -94,7 +92,7 @@ def open_bounded(file: OrderFile, limit: int | None = None) -> Iterator[BinaryIO
         yield copy
 
 
-def read_text(file: OrderFile) -> DecodedText:
+def read_text(file: StoredFile) -> DecodedText:
     """A .txt or .md file's text. UTF-8 (a BOM is dropped), or UTF-16 when it starts with a
     BOM; anything else is read as Windows-1252, what older Windows editors write, so every
     byte shows as something and nothing is refused for its encoding. NUL bytes mean binary."""
@@ -200,7 +198,7 @@ def _no_images(image) -> list:
     return []
 
 
-def docx_html(file: OrderFile, *, id_prefix: str = "") -> str:
+def docx_html(file: StoredFile, *, id_prefix: str = "") -> str:
     """The .docx as unsanitised HTML from mammoth (the caller sanitises it)."""
     with open_bounded(file) as stream:
         slim = _docx_for_mammoth(stream)
@@ -217,7 +215,7 @@ def docx_html(file: OrderFile, *, id_prefix: str = "") -> str:
     return result.value
 
 
-def docx_text(file: OrderFile) -> str:
+def docx_text(file: StoredFile) -> str:
     """The .docx's text, one paragraph a line."""
     with open_bounded(file) as stream:
         slim = _docx_for_mammoth(stream)
@@ -229,7 +227,7 @@ def docx_text(file: OrderFile) -> str:
     return re.sub(r"\n{2,}", "\n", text).strip("\n")
 
 
-def extract_text(file: OrderFile) -> str | None:
+def extract_text(file: StoredFile) -> str | None:
     """The text of a .txt, .md or .docx file, None for any other kind of file.
     Raises NotPreviewable when the file is refused (too large, a bomb, unreadable)."""
     kind = suffix(file.name)

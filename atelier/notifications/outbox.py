@@ -1,14 +1,17 @@
 """Writing notifications. Domain actions call notify() inside their transaction (DESIGN rule 12);
-the worker delivers the rows later."""
+the worker delivers the rows later.
+
+This app sits just above core: it knows people only as Django's user model (as a reusable app
+would), so that accounts may offer e-mail preferences for its events."""
 
 import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.tasks import nudge
 
@@ -16,7 +19,7 @@ from .models import Notification
 
 
 def notify(
-    event: str, recipients: Iterable[User | None], *, order=None, **context: Any
+    event: str, recipients: Iterable[Any], *, order=None, **context: Any
 ) -> list[Notification]:
     """Queue one notification per distinct recipient, with a JSON-safe copy of the context."""
     unique = {user.pk: user for user in recipients if user is not None}
@@ -44,5 +47,6 @@ def _nudge(ids: list[int]) -> None:
     nudge(deliver_notification, ids, what="notification")
 
 
-def agents() -> list[User]:
-    return list(User.objects.filter(is_agent=True, is_active=True))
+def agents() -> list:
+    """Every active agent: the recipients of what agents watch (flags, close requests)."""
+    return list(get_user_model().objects.filter(is_agent=True, is_active=True))

@@ -62,8 +62,3 @@ def close_blockers(
 def is_over_revision_budget(*, included: int, requested: int) -> bool:
     """Whether this many revision requests exceed the service's allowance (rule 5)."""
     return requested > included
-
-
-def reward_release_at(earned_at: datetime, *, hold_days: int, tz: ZoneInfo) -> datetime:
-    """When an earned reward or fee becomes available (rule 11)."""
-    return add_calendar_days(earned_at, hold_days, tz)

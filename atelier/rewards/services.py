@@ -20,9 +20,9 @@ from atelier.core.errors import InvalidInput, NotAllowed
 from atelier.core.money import parse_money
 from atelier.core.time import platform_tz
 from atelier.notifications.outbox import notify
-from atelier.orders.rules import reward_release_at
 
 from .models import LedgerEntry
+from .rules import reward_release_at
 
 Kind = LedgerEntry.Kind
 

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from atelier.backoffice.views import agent_required
+from atelier.accounts.decorators import agent_required
 from atelier.core.errors import NotFound
 from atelier.core.htmx import render_page
 from atelier.orders.views.common import attempt, paginate

@@ -116,7 +116,7 @@ def test_files_pair_by_title_ignoring_case_then_by_name(world):
         ],
     )
 
-    pairs = diff.pair_files(one, two)
+    pairs = diff.pair_files(one.files.all(), two.files.all())
 
     named = [(p.old.name if p.old else None, p.new.name if p.new else None) for p in pairs]
     assert named == [

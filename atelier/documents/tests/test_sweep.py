@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 
@@ -14,8 +15,9 @@ from atelier.core import clock
 from atelier.documents import storage
 from atelier.documents.sweep import sweep
 from atelier.documents.uploads import TEMP_PREFIX, TEMP_SUFFIX, inspect_upload
-from atelier.notifications.sweep import sweep as worker_sweep
+from atelier.orders.files import referenced_keys, sweep_files_if_due
 from atelier.orders.models import OrderFile
+from atelier.worker.sweep import sweep as worker_sweep
 
 
 def _age(path: Path, hours: float) -> None:
@@ -36,7 +38,9 @@ def _leftover(name: str) -> Path:
     return path
 
 
+# The orders app's answer, and the transitional one the worker uses until it asks the orders app.
 def test_the_sweep_removes_only_old_leftovers(world):
+    referenced = referenced_keys
     # given a committed file (old), old and fresh orphans, old and fresh temporary files, and
     # a file in the temp dir that is not ours
     order = world.delivered()
@@ -52,7 +56,7 @@ def test_the_sweep_removes_only_old_leftovers(world):
     _age(foreign, 3)
 
     # when the sweep runs (twice)
-    first, second = sweep(), sweep()
+    first, second = sweep(referenced=referenced), sweep(referenced=referenced)
 
     # then what was old and unreferenced is gone, and only that
     assert first == {"upload_leftovers_removed": 1, "orphan_files_removed": 2}
@@ -61,16 +65,21 @@ def test_the_sweep_removes_only_old_leftovers(world):
     assert not old_orphan.exists() and not new_order_orphan.exists() and not old_temp.exists()
 
 
-def test_the_worker_sweeps_files_every_ten_minutes(db, monkeypatch):
+@pytest.mark.parametrize(
+    "periodic_sweep",
+    [worker_sweep, lambda: sweep_files_if_due(now=clock.now())],
+    ids=["worker", "orders-entry-point"],
+)
+def test_the_worker_sweeps_files_every_ten_minutes(db, monkeypatch, periodic_sweep):
     monkeypatch.setattr("atelier.documents.sweep._last_run", None)  # a fresh worker
     first, second = _orphan(1), _orphan(2)
     _age(first, 2)
 
-    done = worker_sweep()
+    done = periodic_sweep()
     _age(second, 2)
-    soon = worker_sweep()  # the next one-minute sweep: not yet
+    soon = periodic_sweep()  # the next one-minute sweep: not yet
     with clock.frozen_at(clock.now() + timedelta(minutes=11)):
-        later = worker_sweep()
+        later = periodic_sweep()
 
     assert done["orphan_files_removed"] == 1 and not first.exists()
     assert "orphan_files_removed" not in soon

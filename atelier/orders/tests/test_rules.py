@@ -106,8 +106,3 @@ def test_rule_08_close_blockers_name_each_reason():
 @pytest.mark.parametrize(("requested", "over"), [(0, False), (3, False), (4, True)])
 def test_rule_05_revision_budget(requested, over):
     assert rules.is_over_revision_budget(included=3, requested=requested) is over
-
-
-def test_rule_11_reward_released_thirty_calendar_days_later_in_platform_time():
-    earned = ny(2026, 2, 20, 12, 0)
-    assert rules.reward_release_at(earned, hold_days=30, tz=NY) == ny(2026, 3, 22, 12, 0)

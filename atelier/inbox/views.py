@@ -1,5 +1,6 @@
 """The in-app inbox: a person's own notifications, newest first, each one line, with a link to
-its order while they may still see it."""
+its order while they may still see it. The notifications app writes and sends them; this app is
+the page that reads them (it stands above the engine, to know which orders one may still open)."""
 
 from collections.abc import Sequence
 
@@ -13,10 +14,9 @@ from django.views.decorators.http import require_POST
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
+from atelier.notifications.messages import line
+from atelier.notifications.models import Notification
 from atelier.orders import access
-
-from .messages import line
-from .models import Notification
 
 PAGE_SIZE = 25
 
@@ -58,7 +58,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     _prepare(request.user, page.object_list)
     context = {"page": page, "unread_only": unread_only}
-    return render_page(request, "notifications/inbox.html", context, partial="items")
+    return render_page(request, "inbox/inbox.html", context, partial="items")
 
 
 @login_required
@@ -79,7 +79,7 @@ def read_notification(request: HttpRequest, pk: int) -> HttpResponse:
     _mark_read(notification)
     if is_htmx(request):
         _prepare(request.user, [notification])
-        return render_page(request, "notifications/inbox.html", {"n": notification}, partial="item")
+        return render_page(request, "inbox/inbox.html", {"n": notification}, partial="item")
     return redirect("inbox")
 
 

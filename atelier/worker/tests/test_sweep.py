@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from atelier.core import clock
 from atelier.notifications.models import Notification
-from atelier.notifications.sweep import sweep
 from atelier.orders import actions
 from atelier.orders.models import Flag, Order
 from atelier.rewards.models import LedgerEntry
+from atelier.worker.sweep import sweep
 
 
 def test_sweep_tells_the_expert_once_when_the_order_becomes_closable(world):
@@ -60,3 +60,14 @@ def test_sweep_releases_rewards_exactly_once(world):
         assert sweep()["released"] == 1
         assert sweep()["released"] == 0
     assert LedgerEntry.objects.filter(kind="release").count() == 1
+
+
+def test_sweep_numbers_the_event_log_once(world):
+    from atelier.orders.models import Event
+
+    world.order()
+    waiting = Event.objects.filter(seq=None).count()
+    assert waiting > 0
+    assert sweep()["sequenced"] == waiting
+    assert sweep()["sequenced"] == 0
+    assert not Event.objects.filter(seq=None).exists()

@@ -1,6 +1,7 @@
-"""The periodic sweep every worker runs each minute: the timers, and a nudge for every
-notification and webhook delivery that is due (a retry whose back-off ended, or one whose worker
-died mid-send)."""
+"""The periodic sweep every worker runs each minute: the engine's timers, reward releases, the
+event log's numbering, stale files, and a nudge for every notification and webhook delivery that
+is due (a retry whose back-off ended, or one whose worker died mid-send). It sits above every
+app it drives; none of them knows it exists."""
 
 import logging
 from datetime import timedelta
@@ -8,14 +9,14 @@ from datetime import timedelta
 from django.conf import settings
 
 from atelier.core import clock
-from atelier.documents import sweep as files
+from atelier.notifications import delivery as notifications
+from atelier.notifications.tasks import deliver_notification
 from atelier.orders import timers
+from atelier.orders.events import sequence_events
+from atelier.orders.files import sweep_files_if_due
 from atelier.rewards.services import release_due
 from atelier.webhooks import delivery as webhooks
 from atelier.webhooks.tasks import deliver_webhook
-
-from . import delivery
-from .tasks import deliver_notification
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +25,15 @@ def sweep() -> dict[str, int]:
     now = clock.now()
     done = timers.run(now)
     done["released"] = len(release_due(now=now))
+    done["sequenced"] = sequence_events()
     # Rows due for less than a sweep interval still have their own nudge waiting in the queue.
-    due = delivery.due_ids(grace=timedelta(seconds=settings.ATELIER_SWEEP_SECONDS))
+    grace = timedelta(seconds=settings.ATELIER_SWEEP_SECONDS)
+    due = notifications.due_ids(grace=grace)
     for pk in due:
         deliver_notification.enqueue(pk)
     done["requeued"] = len(due)
-    done.update(files.sweep_if_due(now=now))
-    hooks = webhooks.due_ids(grace=timedelta(seconds=settings.ATELIER_SWEEP_SECONDS))
+    done.update(sweep_files_if_due(now=now))
+    hooks = webhooks.due_ids(grace=grace)
     for pk in hooks:
         deliver_webhook.enqueue(pk)
     done["webhooks_requeued"] = len(hooks)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands import db_worker
 
-from atelier.notifications.sweep import sweep
+from atelier.worker.sweep import sweep
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,0 @@
-from django.urls import path
-
-from atelier.orders.views.customer import home
-
-urlpatterns = [
-    path("", home, name="home"),
-]
