@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from . import errors, files, ledger, orders, tokens, webhooks, work
+from . import errors, events, files, ledger, orders, tokens, webhooks, work
 from .parser import TextParser
 from .security import AUTH
 
@@ -32,6 +32,7 @@ api.add_router("", work.router)
 api.add_router("", files.router)
 api.add_router("", ledger.router)
 api.add_router("", webhooks.router)
+api.add_router("", events.router)
 
 
 @csrf_exempt  # as ninja's own views: a token client's POST to a wrong path gets this 404

@@ -13,9 +13,8 @@ from ninja.files import UploadedFile
 from atelier.accounts.services import customer_by_email, user_by_email
 from atelier.catalog.models import Service
 from atelier.core.errors import InvalidInput, NotAllowed
-from atelier.documents import downloads
-from atelier.orders import access, actions, queries
-from atelier.orders.models import Order
+from atelier.orders import access, actions, downloads, queries
+from atelier.orders.models import FLOW_PRESETS, Order
 
 from . import schemas as s
 from .pagination import paginate
@@ -75,7 +74,7 @@ def create_order(request: HttpRequest, payload: s.OrderIn):
         return Status(201, s.order_out(order, user))
     if not payload.customer:
         raise InvalidInput("Name the customer by e-mail.", field="customer")
-    preset = actions.FLOW_PRESETS[service.flow]
+    preset = FLOW_PRESETS[service.flow]
     reward = payload.reward or s.Money(
         amount=service.reward_amount, currency=service.reward_currency
     )
@@ -426,9 +425,8 @@ def list_events(request: HttpRequest, order_id: int):
     allowed = access.is_party(user, order) or (user.is_reviewer and order.qc_required)
     access.authorize(user, order, allowed, "Only the order's parties read its timeline.")
     events = [s.event_out(e) for e in order.events.select_related("actor").order_by("pk")]
-    if not user.is_agent:
-        # Details hold flag notes, fee amounts and agents' notes that /flags and /fee-requests
-        # keep from the other side; the pages' timeline shows no details either.
+    if not access.may_see_event_details(user):
+        # The pages' timeline shows no details either.
         for event in events:
             event["details"] = {}
     return events

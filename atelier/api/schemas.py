@@ -387,6 +387,11 @@ class EventOut(Schema):
     created_at: datetime
 
 
+class LogEventOut(EventOut):
+    order: int
+    seq: int = Field(..., description="The event's place in the log: it only grows.")
+
+
 def event_out(event: Event) -> dict[str, Any]:
     return {
         "id": event.pk,

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from atelier.accounts.models import User
 from atelier.core.errors import NotAllowed, NotFound
 
-from .models import Flag, Invitation, Order, OrderFile, Submission
+from .models import Event, Flag, Invitation, Order, OrderFile, Submission
 from .workflow import CLOSED_STATUSES, S
 
 
@@ -30,6 +30,22 @@ def visible_orders(user: User) -> QuerySet[Order]:
         # Invited pros see the order to decide; once it is taken by someone else they don't.
         seen |= Q(invitations__expert=user, invitations__status=Invitation.Status.PENDING)
     return Order.objects.filter(seen).distinct()
+
+
+def followed_events(user: User) -> QuerySet[Event]:
+    """The event log `user` may follow: everything for agents; for a customer or an expert,
+    every event of the orders they are a party to (the order's timeline, as its parties read it)."""
+    if not _active(user):
+        return Event.objects.none()
+    if user.is_agent:
+        return Event.objects.all()
+    return Event.objects.filter(Q(order__customer=user) | Q(order__expert=user))
+
+
+def may_see_event_details(user: User) -> bool:
+    """Details hold flag notes, fee amounts and agents' notes that the flags and fees keep from
+    the other side: agents only."""
+    return user.is_agent
 
 
 def can_see_order(user: User, order: Order) -> bool:

@@ -21,6 +21,7 @@ from django.db import transaction
 from atelier.api.api import api as ninja_api
 from atelier.core import clock
 from atelier.orders import actions
+from atelier.orders.events import sequence_events
 from atelier.orders.models import Order
 from atelier.orders.tests.factories import World, doc
 from atelier.webhooks import actions as webhooks
@@ -42,6 +43,13 @@ ROLES = {
 
 
 def nothing(w: World) -> dict[str, Any]:
+    return {}
+
+
+def logged_events(w: World) -> dict[str, Any]:
+    """An order's events, already numbered: reading the log then writes nothing."""
+    w.delivered()
+    sequence_events()
     return {}
 
 
@@ -383,6 +391,8 @@ CASES = {
         js(expert="expert@example.com", amount="10.00", currency="USD", memo="Thanks."),
     ),
     "who am I": Case("GET", "/me", nothing, "C200 E200 X200 R200 A200 S200"),
+    # the event log: everyone follows what they may see (test_event_log.py checks what)
+    "follow the event log": Case("GET", "/events", logged_events, "C200 E200 X200 R200 A200 S200"),
     # webhooks: agents only, everyone else is told so
     "list webhooks": Case("GET", "/webhooks", webhook_endpoint, "C403 E403 X403 R403 A200 S403"),
     "register a webhook": Case(

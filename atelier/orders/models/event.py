@@ -5,7 +5,8 @@ from atelier.core import clock
 
 
 class Event(models.Model):
-    """One line of an order's timeline: who did what, when, and the status it moved. Append-only."""
+    """One line of an order's timeline: who did what, when, and the status it moved. Append-only
+    (only `seq` is filled in, once, after the commit)."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -21,6 +22,9 @@ class Event(models.Model):
     to_status = models.CharField(max_length=20, blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
+    # The event's place in the log, given once it is committed (events.sequence_events) and
+    # never changed: readers of GET /api/v1/events page by it.
+    seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]

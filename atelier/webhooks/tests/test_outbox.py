@@ -117,9 +117,9 @@ def test_no_endpoint_costs_one_query_per_status_change_and_none_otherwise(
     change = Event(order=order, verb="order.cancelled", from_status="open", to_status="cancelled")
     comment = Event(order=order, verb="comment.posted")
     with django_assert_num_queries(1):
-        assert emit_for_event(order, change) == []
+        assert emit_for_event(change) == []
     with django_assert_num_queries(0):
-        assert emit_for_event(order, comment) == []
+        assert emit_for_event(comment) == []
 
 
 # --- the payload -------------------------------------------------------------------------------
