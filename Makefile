@@ -12,20 +12,28 @@ PORT ?= 8000
 help:
 	@echo "make run    set up, migrate, load the demo and serve it on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite (DATABASE_URL picks the database)"
-	@echo "make lint   ruff, manage.py check and makemigrations --check"
+	@echo "make lint   ruff, the import-linter layer contracts, manage.py check, makemigrations --check"
 	@echo "make serve  production: migrate, collectstatic, gunicorn (needs ATELIER_MODE=production ...)"
 	@echo "make lock   re-pin requirements/*.lock from pyproject.toml (needs network)"
 	@echo "make bench  upload 1 GiB through gunicorn: throughput as a ratio to cp, server memory"
 
-# The virtualenv is rebuilt whenever a lock file changes.
-$(VENV)/.installed: requirements/dev.lock
-	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+# The virtualenv is brought up to date whenever a lock file changes: running needs only
+# requirements/base.lock; testing, linting and benchmarks add the toolchain of dev.lock.
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r
+$(PY):
+	"$$(scripts/find-python)" -m venv $(VENV)
+
+$(VENV)/.base: requirements/base.lock | $(PY)
+	$(PIP_INSTALL) requirements/base.lock
+	@touch $@
+
+$(VENV)/.dev: requirements/dev.lock | $(PY)
+	$(PIP_INSTALL) requirements/dev.lock
 	@touch $@
 
 # Links in e-mails, farewells and webhooks point at the address the demo is served on.
 run: export ATELIER_BASE_URL ?= http://$(HOST):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.base
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) rundemo --host $(HOST) --port $(PORT)
@@ -36,22 +44,23 @@ run: $(VENV)/.installed
 # sync worker would be), and a slow client holds one thread, not a whole worker.
 WORKERS ?= 3
 THREADS ?= 4
-serve: $(VENV)/.installed
+serve: $(VENV)/.base
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input -v0
 	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--worker-class gthread --threads $(THREADS) --access-logfile -
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.dev
 	$(PY) bench/upload_1gib.py $(BENCH_ARGS)
 
-test: $(VENV)/.installed
+test: $(VENV)/.dev
 	@scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
