@@ -42,6 +42,9 @@ FAST = {
     "ATELIER_WEBHOOK_RETRY_SECONDS": "1",
     "ATELIER_WEBHOOK_LEASE_SECONDS": "20",
 }
+# The receivers listen on 127.0.0.1, an internal address that webhooks may not target unless
+# allowed (atelier/webhooks/targets.py): allowed here, in this process and in the worker.
+LOCAL_RECEIVERS = {"ATELIER_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
 RESUME = b"%PDF-1.4\n" + os.urandom(150_000)  # binary, and big enough to stream in chunks
 LETTER = "Dear hiring manager,\nmy résumé is attached…\n".encode()
 
@@ -71,7 +74,9 @@ class HookProcesses(Processes):
 
     def worker(self, **env: str) -> subprocess.Popen:
         return super().worker(
-            EMAIL_URL="dummy", ATELIER_BASE_URL=settings.ATELIER_BASE_URL, **{**FAST, **env}
+            EMAIL_URL="dummy",
+            ATELIER_BASE_URL=settings.ATELIER_BASE_URL,
+            **{**FAST, **LOCAL_RECEIVERS, **env},
         )
 
     def state(self) -> str:
@@ -93,8 +98,10 @@ def procs(transactional_db, tmp_path) -> Iterator[HookProcesses]:
 
 @pytest.fixture
 def live(live_server, settings):
-    """The live server is where download links point (the payload is built in this process)."""
+    """The live server is where download links point (the payload is built in this process),
+    and where endpoints on 127.0.0.1 are registered."""
     settings.ATELIER_BASE_URL = live_server.url
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     return live_server
 
 

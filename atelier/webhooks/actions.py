@@ -12,7 +12,7 @@ from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-from . import delivery, outbox
+from . import delivery, outbox, targets
 from .events import ALL, EVENTS
 from .models import Delivery, Endpoint, new_secret
 
@@ -70,6 +70,11 @@ def _clean(url: str, description: str, subscribed: Sequence[str]) -> dict:
         raise InvalidInput(f"Unknown event: {', '.join(unknown)}.", field="events")
     if not names:
         raise InvalidInput("Choose at least one event, or all events.", field="events")
+    # Last, as it may ask DNS: public addresses only (checked again before every attempt).
+    try:
+        targets.vet(url)
+    except targets.Refused as refusal:
+        raise InvalidInput(str(refusal), field="url") from None
     return {"url": url, "description": description, "events": [ALL] if ALL in names else names}
 
 

@@ -6,20 +6,24 @@ as for e-mail; this module signs and POSTs the request and keeps what the endpoi
 A worker that dies mid-request leaves the row SENDING with a lease that expires, and the sweep
 hands it to another worker; the resend carries the same event id (receivers use it to recognise
 the repeat) with a fresh timestamp and signature.
+
+Every attempt checks the URL again (targets.vet: public addresses only) and connects to the
+addresses it vetted, not to a new lookup of the name; a refused URL fails the delivery at once,
+with nothing sent. Redirects are never followed.
 """
 
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from dataclasses import dataclass
 from http.client import HTTPException
-from urllib.parse import urlsplit
 
 from atelier.core import clock
 from atelier.core.outbox import Outbox
 
-from . import signing
+from . import signing, targets
 from .models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -51,40 +55,95 @@ def body(delivery: Delivery) -> bytes:
 
 @dataclass(frozen=True)
 class Answer:
-    """What one attempt got back: a status code and the start of the body, or an error."""
+    """What one attempt got back: a status code and the start of the body, or an error.
+    `final` when trying again cannot help (the URL is refused): no retries."""
 
     status_code: int | None
     excerpt: str = ""
     error: str = ""
+    final: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A receiver answers where it was registered; a 3xx is an error (and never followed to
-    # wherever it points).
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def post(url: str, data: bytes, headers: dict[str, str]) -> Answer:
-    """POST once, following no redirects; any answer or failure becomes an Answer."""
-    if urlsplit(url).scheme not in {"http", "https"}:
-        return Answer(None, error=f"Only http and https URLs receive webhooks, not {url!r}.")
-    opener = urllib.request.build_opener(_NoRedirects)
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    """POST once to a public address (targets.vet, checked now, whatever it was at registration),
+    following no redirects; any answer, failure or refusal becomes an Answer."""
     try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return Answer(response.status, _excerpt(response))
-    except urllib.error.HTTPError as error:  # 3xx, 4xx, 5xx: the endpoint answered
-        with error:
-            return Answer(error.code, _excerpt(error), f"HTTP {error.code} {error.reason}")
-    except urllib.error.URLError as error:  # refused, unknown host, TLS…
-        return Answer(None, error=_describe(error.reason))
-    except (OSError, HTTPException, ValueError) as error:  # timeouts, resets, garbled answers
+        target = targets.vet(url)
+    except targets.Unresolved as error:  # perhaps for a moment: retried like a network error
+        return Answer(None, error=str(error))
+    except targets.Refused as error:  # nothing is sent
+        return Answer(None, error=f"Refused: {error}", final=True)
+    return post_to(target, data, headers)
+
+
+def post_to(
+    target: targets.Target,
+    data: bytes,
+    headers: dict[str, str],
+    *,
+    context: ssl.SSLContext | None = None,
+) -> Answer:
+    """POST to the target's vetted addresses (never to a fresh lookup of its name), with its host
+    name in the Host header and, for https, as the TLS server name the certificate must match
+    (`context`: the system's CAs by default)."""
+    connection = None
+    try:
+        if target.scheme == "https":
+            connection = _PinnedHTTPS(target.host, target.port, timeout=TIMEOUT_SECONDS)
+            connection.context = context or ssl.create_default_context()
+        else:
+            connection = _PinnedHTTP(target.host, target.port, timeout=TIMEOUT_SECONDS)
+        connection.addresses = target.addresses
+        connection.request("POST", target.path, body=data, headers=headers)
+        response = connection.getresponse()
+        status, excerpt = response.status, _excerpt(response)
+    except (OSError, HTTPException, ValueError) as error:  # refused, TLS, timeouts, garbled…
         return Answer(None, error=_describe(error))
+    finally:
+        if connection is not None:
+            connection.close()
+    if 200 <= status < 300:
+        return Answer(status, excerpt)
+    if 300 <= status < 400:
+        # A receiver answers where it was registered: a 3xx is an error, never followed (it
+        # could point anywhere, an internal address included).
+        location = (response.getheader("Location") or "nowhere")[:300]
+        return Answer(status, excerpt, f"Redirects are not followed ({status} to {location}).")
+    return Answer(status, excerpt, f"HTTP {status} {response.reason}"[:2000])
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to `addresses` (vetted IPs, tried in turn) instead of resolving `host`, which
+    still names the server in the Host header."""
+
+    addresses: tuple[str, ...] = ()
+
+    def connect(self) -> None:
+        failure = OSError(f"No vetted address to connect to for {self.host}.")
+        for address in self.addresses:
+            try:
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+            except OSError as error:
+                failure = error
+                continue
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return
+        raise failure
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    """The same over TLS: `host` is sent as SNI and the certificate must be valid for it."""
+
+    default_port = http.client.HTTPS_PORT
+    context: ssl.SSLContext
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self.context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def _excerpt(response) -> str:
@@ -129,6 +188,11 @@ def send(delivery: Delivery) -> bool:
             delivery, status=Status.DELIVERED, delivered_at=now, next_attempt_at=None, **outcome
         )
         return True
+    if answer.final:
+        # A refused URL stays refused: failed at once, for an agent to fix the endpoint and retry.
+        logger.warning("Webhook delivery %s not sent: %s", delivery.pk, answer.error)
+        rows.finish(delivery, status=Status.FAILED, next_attempt_at=None, **outcome)
+        return False
     # Recorded on every attempt, and kept once the delivery has failed for good.
     rows.retry(delivery, reason=answer.error or f"HTTP {answer.status_code}", **outcome)
     return False

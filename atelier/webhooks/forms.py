@@ -4,14 +4,17 @@ from .events import ALL, EVENTS
 
 
 class EndpointForm(forms.Form):
-    """The fields of an endpoint; the rules (http/https only, known events) are checked by the
-    action, whose refusals appear beside the field they concern."""
+    """The fields of an endpoint; the rules (http/https to a public address, known events) are
+    checked by the action, whose refusals appear beside the field they concern."""
 
     url = forms.URLField(
         label="URL",
         max_length=500,
         assume_scheme="https",
-        help_text="Where Atelier POSTs the events, e.g. https://example.com/atelier/webhooks.",
+        help_text=(
+            "Where Atelier POSTs the events, e.g. https://example.com/atelier/webhooks: a public "
+            "address (local and private-network addresses are refused)."
+        ),
     )
     description = forms.CharField(max_length=200, required=False)
     all_events = forms.BooleanField(label="All events, including any added later", required=False)

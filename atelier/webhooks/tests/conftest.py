@@ -3,7 +3,7 @@ socket, as to any endpoint): it records each request and answers from a script o
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,7 +43,36 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receivers() -> Iterator[Callable[[], Receiver]]:
+    """Starts receivers on demand (each on its own port), all stopped at the end of the test."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start() -> Receiver:
+        state, server = _serve()
+        servers.append(server)
+        return state
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def receiver(receivers) -> Receiver:
+    return receivers()
+
+
+@pytest.fixture
+def local_targets(settings) -> None:
+    """Lets webhooks go to the receivers on 127.0.0.1, which are internal addresses and so
+    refused otherwise (atelier/webhooks/targets.py)."""
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+def _serve() -> tuple[Receiver, ThreadingHTTPServer]:
     port = free_port()
     state = Receiver(url=f"http://127.0.0.1:{port}/hooks")
 
@@ -68,8 +97,4 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    return state, server

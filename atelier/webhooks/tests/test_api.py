@@ -12,6 +12,8 @@ from atelier.webhooks import actions as hooks
 from atelier.webhooks.models import Delivery, Endpoint
 from atelier.webhooks.outbox import emit_ping
 
+PUBLIC = "https://93.184.215.14"  # a public address: no DNS needed to accept it
+
 
 def call(user, method: str, path: str, body=None, **query):
     headers = {"authorization": f"Bearer {issue_token(user, name='t')[1]}"} if user else {}
@@ -26,7 +28,7 @@ def call(user, method: str, path: str, body=None, **query):
 
 @pytest.fixture
 def hook(world) -> Endpoint:
-    return hooks.create_endpoint(actor=world.agent, url="https://a.example.com/", events=["*"])
+    return hooks.create_endpoint(actor=world.agent, url=f"{PUBLIC}/", events=["*"])
 
 
 def test_an_agent_registers_reads_lists_and_deletes_an_endpoint(world):
@@ -34,12 +36,12 @@ def test_an_agent_registers_reads_lists_and_deletes_an_endpoint(world):
         world.agent,
         "POST",
         "/webhooks",
-        {"url": "https://crm.example.com/in", "events": ["order.completed"], "description": "CRM"},
+        {"url": f"{PUBLIC}/in", "events": ["order.completed"], "description": "CRM"},
     )
     assert status == 201
     assert created["secret"].startswith("whsec_")
     assert (created["url"], created["events"], created["is_active"]) == (
-        "https://crm.example.com/in",
+        f"{PUBLIC}/in",
         ["order.completed"],
         True,
     )
@@ -71,6 +73,37 @@ def test_bad_input_is_a_400_naming_the_field_and_saves_nothing(world, body, fiel
     assert not Endpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:8000/hooks", "127.0.0.1 is an internal address (loopback)"),
+        ("http://[::1]/hooks", "::1 is an internal address (loopback)"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is an internal address"),
+        ("http://172.16.0.1/", "172.16.0.1 is an internal address (private)"),
+        ("http://100.64.0.1/", "100.64.0.1 is an internal address (shared, carrier-grade NAT)"),
+        ("http://[fd00::1]/", "fd00::1 is an internal address (private)"),
+        ("http://localhost/", "localhost resolves to "),
+        ("https://admin:secret@93.184.215.14/", "user name or password"),
+    ],
+)
+def test_a_url_that_is_not_a_public_target_is_a_400_naming_the_url(world, settings, url, message):
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = []
+    status, answer = call(world.agent, "POST", "/webhooks", {"url": url, "events": ["*"]})
+    assert status == 400
+    assert (answer["error"]["code"], answer["error"]["field"]) == ("invalid", "url")
+    assert message in answer["error"]["message"]
+    assert not Endpoint.objects.exists()
+
+
+def test_the_allowed_hosts_let_a_local_receiver_be_registered(world, settings):
+    body = {"url": "http://127.0.0.1:8000/hooks", "events": ["*"]}
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = []
+    assert call(world.agent, "POST", "/webhooks", body)[0] == 400
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    status, created = call(world.agent, "POST", "/webhooks", body)
+    assert status == 201 and created["url"] == "http://127.0.0.1:8000/hooks"
+
+
 @pytest.mark.parametrize("who", ["customer", "expert", "reviewer", "stranger"])
 def test_everyone_but_agents_gets_403(world, hook, who):
     person = getattr(world, who)
@@ -83,7 +116,9 @@ def test_everyone_but_agents_gets_403(world, hook, who):
         ("GET", f"/webhooks/{hook.pk}/deliveries"),
     ]
     for method, path in routes:
-        body = {"url": "https://evil.example.com/", "events": ["*"]}
+        # (only registering reads a body: the others refuse any field, 400, before asking who)
+        registers = (method, path) == ("POST", "/webhooks")
+        body = {"url": "https://evil.example.com/", "events": ["*"]} if registers else None
         status, answer = call(person, method, path, body)
         assert (status, answer["error"]["code"]) == (403, "forbidden"), (who, method, path)
         assert call(None, method, path, body)[0] == 401

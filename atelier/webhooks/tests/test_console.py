@@ -11,6 +11,7 @@ from atelier.webhooks.models import Delivery, Endpoint
 from atelier.webhooks.outbox import emit_ping
 
 Status = Delivery.Status
+PUBLIC = "https://93.184.215.14"  # a public address: no DNS needed to accept it
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def agent(client, world):
 def hook(world) -> Endpoint:
     return hooks.create_endpoint(
         actor=world.agent,
-        url="https://crm.example.com/atelier",
+        url=f"{PUBLIC}/atelier",
         events=["order.completed"],
         description="The CRM",
     )
@@ -81,7 +82,7 @@ def test_a_visitor_is_asked_to_log_in(client, hook):
     for method, url in console_urls(hook, failed_ping(hook)):
         response = getattr(client, method)(url)
         assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+        assert response.url.startswith(reverse("account_login"))
 
 
 def test_agents_find_webhooks_in_the_console_navigation(agent):
@@ -99,10 +100,10 @@ def test_the_empty_list_says_what_webhooks_are_for(agent):
 
 
 def test_the_list_shows_each_endpoint_with_its_last_delivery(agent, world, hook):
-    other = hooks.create_endpoint(actor=world.agent, url="http://10.0.0.5/h", events=["*"])
+    other = hooks.create_endpoint(actor=world.agent, url=f"{PUBLIC}/h", events=["*"])
     failed_ping(hook)
     page = agent.get(reverse("console-webhooks")).text
-    assert "https://crm.example.com/atelier" in page and "The CRM" in page
+    assert f"{PUBLIC}/atelier" in page and "The CRM" in page
     assert "order.completed" in page and "All events" in page
     assert "status-failed" in page and "ping" in page
     assert "none yet" in page  # `other` has sent nothing
@@ -113,11 +114,11 @@ def test_the_list_costs_the_same_queries_however_many_endpoints(
     agent, world, django_assert_max_num_queries
 ):
     for i in range(2):
-        emit_ping(hooks.create_endpoint(actor=world.agent, url=f"http://a{i}.test/", events=["*"]))
+        emit_ping(hooks.create_endpoint(actor=world.agent, url=f"{PUBLIC}/a{i}", events=["*"]))
     with django_assert_max_num_queries(20) as few:
         agent.get(reverse("console-webhooks"))
     for i in range(8):
-        emit_ping(hooks.create_endpoint(actor=world.agent, url=f"http://b{i}.test/", events=["*"]))
+        emit_ping(hooks.create_endpoint(actor=world.agent, url=f"{PUBLIC}/b{i}", events=["*"]))
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = agent.get(reverse("console-webhooks"))
     assert page.text.count("status-pending") == 10
@@ -130,7 +131,7 @@ def test_an_agent_adds_an_endpoint_and_sees_its_secret(agent, world):
     response = agent.post(
         reverse("console-webhook-new"),
         {
-            "url": "https://crm.example.com/in",
+            "url": f"{PUBLIC}/in",
             "description": "CRM",
             "events": ["order.completed", "order.cancelled"],
         },
@@ -138,7 +139,7 @@ def test_an_agent_adds_an_endpoint_and_sees_its_secret(agent, world):
     endpoint = Endpoint.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("console-webhook", args=[endpoint.pk])
-    assert endpoint.url == "https://crm.example.com/in"
+    assert endpoint.url == f"{PUBLIC}/in"
     assert endpoint.events == ["order.completed", "order.cancelled"]
     assert endpoint.created_by == world.agent and endpoint.is_active
     assert endpoint.secret.startswith("whsec_") and len(endpoint.secret) > 40
@@ -150,7 +151,7 @@ def test_an_agent_adds_an_endpoint_and_sees_its_secret(agent, world):
 def test_all_events_subscribes_to_everything(agent):
     agent.post(
         reverse("console-webhook-new"),
-        {"url": "https://a.example.com/", "all_events": "on", "events": ["order.open"]},
+        {"url": f"{PUBLIC}/", "all_events": "on", "events": ["order.open"]},
     )
     assert Endpoint.objects.get().events == ["*"]
 
@@ -173,6 +174,53 @@ def test_a_bad_url_is_refused_beside_the_field_and_nothing_is_saved(agent, url, 
     assert not Endpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:8000/hooks", "127.0.0.1 is an internal address (loopback)"),
+        ("http://[::1]/hooks", "::1 is an internal address (loopback)"),
+        ("http://0.0.0.0/", "0.0.0.0 is an internal address (unspecified)"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is an internal address"),
+        ("http://10.0.0.5/h", "10.0.0.5 is an internal address (private)"),
+        ("http://192.168.1.1/h", "192.168.1.1 is an internal address (private)"),
+        ("http://[::ffff:127.0.0.1]/h", "inside an IPv4-mapped IPv6 address"),
+        ("http://localhost:8000/hooks", "localhost resolves to "),
+    ],
+)
+def test_an_internal_address_is_refused_beside_the_url_and_nothing_is_saved(
+    agent, settings, url, message
+):
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = []
+    response = agent.post(reverse("console-webhook-new"), {"url": url, "all_events": "on"})
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["url"]
+    assert message in error and "public addresses only" in error
+    assert 'id="id_url_errors"' in response.text
+    assert not Endpoint.objects.exists()
+
+
+def test_an_edit_to_an_internal_address_is_refused_and_changes_nothing(agent, hook, settings):
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = []
+    before = snapshot()
+    response = agent.post(
+        reverse("console-webhook-edit", args=[hook.pk]),
+        {"url": "http://169.254.169.254/latest/meta-data/", "events": ["order.created"]},
+    )
+    assert response.status_code == 400
+    assert "169.254.169.254 is an internal address" in response.context["form"].errors["url"][0]
+    assert snapshot() == before
+
+
+def test_the_allowed_hosts_let_a_local_receiver_be_registered(agent, settings):
+    data = {"url": "http://127.0.0.1:8000/hooks", "all_events": "on"}
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = ["localhost"]
+    assert agent.post(reverse("console-webhook-new"), data).status_code == 400
+    settings.ATELIER_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    response = agent.post(reverse("console-webhook-new"), data)
+    assert response.status_code == 302
+    assert Endpoint.objects.get().url == "http://127.0.0.1:8000/hooks"
+
+
 def test_choosing_no_event_is_refused(agent):
     response = agent.post(reverse("console-webhook-new"), {"url": "https://a.example.com/"})
     assert response.status_code == 400
@@ -185,12 +233,12 @@ def test_an_agent_edits_an_endpoint(agent, hook):
     assert form.context["form"].initial["url"] == hook.url
     response = agent.post(
         reverse("console-webhook-edit", args=[hook.pk]),
-        {"url": "https://crm.example.com/v2", "description": "", "events": ["order.created"]},
+        {"url": f"{PUBLIC}/v2", "description": "", "events": ["order.created"]},
     )
     assert response.status_code == 302
     hook.refresh_from_db()
     assert (hook.url, hook.description, hook.events) == (
-        "https://crm.example.com/v2",
+        f"{PUBLIC}/v2",
         "",
         ["order.created"],
     )
@@ -249,7 +297,7 @@ def test_disabling_stops_events_and_enabling_resumes_them(agent, world, hook):
     assert hook.is_active
 
 
-def test_send_a_test_event_reaches_the_receiver(agent, world, receiver):
+def test_send_a_test_event_reaches_the_receiver(agent, world, receiver, local_targets):
     endpoint = hooks.create_endpoint(actor=world.agent, url=receiver.url, events=["*"])
     page = agent.post(reverse("console-webhook-ping", args=[endpoint.pk]), follow=True)
     assert "A test event is on its way" in page.text

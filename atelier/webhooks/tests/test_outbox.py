@@ -32,7 +32,8 @@ class Boom(Exception):
 
 
 def endpoint(world, events, **fields) -> Endpoint:
-    found = hooks.create_endpoint(actor=world.agent, url="https://example.com/hooks", events=events)
+    url = "https://93.184.215.14/hooks"  # a public address: no DNS needed to accept it
+    found = hooks.create_endpoint(actor=world.agent, url=url, events=events)
     if fields:
         Endpoint.objects.filter(pk=found.pk).update(**fields)
         found.refresh_from_db()
