@@ -5,6 +5,14 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
+    # A fresh in-memory cache per test (no failed-login counts carried over); the database cache
+    # that production shares between processes has its own test in accounts/tests/test_trust.py.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ATELIER_BASE_URL = "http://testserver"

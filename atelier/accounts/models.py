@@ -80,6 +80,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_staff(self) -> bool:
         return self.is_agent or self.is_superuser
 
+    def save(self, **kwargs) -> None:
+        # A new password (changed, reset, set by an agent in the admin) revokes every API token:
+        # whoever held the old password may have made one.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(**kwargs)
+        if password_changed:
+            self.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
     def has_perm(self, perm: str, obj=None) -> bool:
         return (self.is_active and self.is_agent) or super().has_perm(perm, obj)
 

@@ -17,7 +17,7 @@ def user_by_email(email: str, *, field: str) -> User:
 
 def customer_by_email(email: str, *, field: str = "customer") -> User:
     """The customer with this address; a new one, without a password, if there is none yet
-    (they get in later with a one-time link, DESIGN "Actors")."""
+    (they sign in later with a code sent to the address, docs/design.md "Actors")."""
     email = (email or "").strip()
     try:
         validate_email(email)

@@ -5,11 +5,17 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from atelier.core import clock
-from atelier.core.errors import InvalidInput, NotFound
+from atelier.core.errors import DomainError, InvalidInput, NotAllowed, NotFound
 
+from . import throttle
 from .models import ApiToken, User
 
 PREFIX = "atl_"
@@ -33,6 +39,42 @@ def issue_token(user: User, *, name: str) -> tuple[ApiToken, str]:
         user=user, name=name, prefix=raw[:12], digest=_digest(raw), created_at=clock.now()
     )
     return token, raw
+
+
+class BadCredentials(DomainError):
+    status = 401
+    default_code = "bad_credentials"
+
+
+def token_for_credentials(
+    request: HttpRequest, *, email: str, password: str, code: str | None, name: str
+) -> tuple[ApiToken, str]:
+    """`POST /api/v1/auth/token`: the same failed-login limits as the login page, and an agent
+    (when agents must use a second factor) also gives the current code of their authenticator."""
+    throttle.check(request, email)
+    user = authenticate(request, email=email, password=password)
+    if user is None or not user.is_active:
+        throttle.record_failure(request, email)
+        raise BadCredentials("The e-mail address or the password is wrong.")
+    if user.is_agent and settings.ATELIER_AGENT_MFA_REQUIRED:
+        _check_second_factor(request, user, email, code)
+    return issue_token(user, name=name)
+
+
+def _check_second_factor(request: HttpRequest, user: User, email: str, code: str | None) -> None:
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        raise NotAllowed(
+            "Agents need a second factor: set up an authenticator app on your profile first.",
+            code="second_factor_required",
+        )
+    if not code:
+        raise BadCredentials(
+            "Give the current code of your authenticator app.", code="code_required", field="code"
+        )
+    if not TOTP(authenticator).validate_code(code.strip()):
+        throttle.record_failure(request, email)
+        raise BadCredentials("That code is wrong or used already.", field="code")
 
 
 def user_for_token(raw: str) -> User | None:

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("set-password/", views.set_password, name="set-password"),
     path("profile/", views.profile, name="profile"),
     path("tokens/", views.create_token, name="token-create"),
     path("tokens/<int:pk>/revoke/", views.revoke_token, name="token-revoke"),

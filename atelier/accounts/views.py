@@ -1,35 +1,16 @@
 import copy
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from atelier.core.errors import DomainError, NotFound
 
 from . import tokens
 from .forms import ProfileForm, TokenForm
-
-
-@login_required
-def set_password(request: HttpRequest) -> HttpResponse:
-    """For customers who came in through a one-time link and have no password yet."""
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = "/"
-    if request.user.has_usable_password():
-        return redirect("password_change")
-    form = SetPasswordForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        update_session_auth_hash(request, form.user)
-        messages.success(request, "Your password is set.")
-        return redirect(next_url)
-    return render(request, "registration/set_password.html", {"form": form, "next": next_url})
 
 
 @login_required
@@ -49,6 +30,7 @@ def _profile_page(request: HttpRequest, *, status: int = 200, **context) -> Http
         "form": ProfileForm(instance=request.user),
         "token_form": TokenForm(),
         "tokens": tokens.tokens_of(request.user),
+        "second_factor": is_mfa_enabled(request.user, ["totp"]),
         **context,
     }
     return render(request, "accounts/profile.html", context, status=status)

@@ -1,30 +1,35 @@
 """`/auth/token`: trade an e-mail and password for a bearer token; `/me`: who you are."""
 
-from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from atelier.accounts.tokens import issue_token
-from atelier.core.errors import DomainError
+from atelier.accounts.tokens import token_for_credentials
 
 from . import schemas as s
 
 router = Router(tags=["auth"])
 
 
-class BadCredentials(DomainError):
-    status = 401
-    default_code = "bad_credentials"
-
-
-@router.post("/auth/token", auth=None, response={201: s.TokenOut}, summary="Get a token")
+@router.post(
+    "/auth/token",
+    auth=None,
+    # Wrong credentials; too many failed attempts (the shared login limit, accounts/throttle.py).
+    response={201: s.TokenOut, 401: s.Error, 429: s.Error},
+    summary="Get a token",
+)
 def create_token(request: HttpRequest, payload: s.TokenIn):
     """Send `Authorization: Bearer <token>` on every other call. Tokens are listed and revoked
-    on your profile page."""
-    user = authenticate(request, email=payload.email, password=payload.password)
-    if user is None or not user.is_active:
-        raise BadCredentials("The e-mail address or the password is wrong.")
-    token, raw = issue_token(user, name=payload.name)
+    on your profile page, and all of them stop working when your password changes. Failed
+    attempts are limited per account and per address (429 with Retry-After); agents also send
+    `code`, the current code of their authenticator app."""
+    token, raw = token_for_credentials(
+        request,
+        email=payload.email,
+        password=payload.password,
+        code=payload.code,
+        name=payload.name,
+    )
+    user = token.user
     return Status(
         201,
         {

@@ -47,6 +47,17 @@ class Conflict(DomainError):
     default_code = "conflict"
 
 
+class Throttled(DomainError):
+    """Too many attempts (failed logins): try again after `retry_after` seconds."""
+
+    status = 429
+    default_code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class TooLarge(DomainError):
     """An upload over the size limit."""
 

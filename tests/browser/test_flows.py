@@ -3,12 +3,13 @@
 import re
 from datetime import timedelta
 
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from atelier.core import clock
 from atelier.notifications.models import Notification
 from atelier.orders import actions
-from atelier.orders.models import AccessLink, Order
+from atelier.orders.models import Order
 
 S = Order.Status
 
@@ -89,7 +90,7 @@ def test_marketplace_speedy_raced_by_two_experts_then_qc_then_customer(people, w
     assert order.status == S.COMPLETED
 
 
-def test_expert_hub_close_with_farewell_and_the_one_time_link(people, world, tmp_path):
+def test_expert_hub_close_with_farewell_and_the_link_to_final_documents(people, world, tmp_path):
     # given an expert-hub order delivered 8 days ago (the browser cannot wait a week, so the
     # delivery is placed in the past through the engine)
     order = world.assigned(Order.Flow.EXPERT_HUB, title="Cover letter for a bank")
@@ -135,20 +136,39 @@ def test_expert_hub_close_with_farewell_and_the_one_time_link(people, world, tmp
     url = re.search(r"https?://\S+/link/\S+", farewell_note.context["message"]).group(0)
     path = "/link/" + url.split("/link/", 1)[1]
 
-    # the expert opens the customer's link first: nothing is consumed
+    # the expert opening the customer's link sees their own view of the order
     erin.goto(path)
-    expect(erin.get_by_text("opening it changed nothing")).to_be_visible()
-    assert AccessLink.objects.get().consumed_at is None
+    expect(erin.get_by_text("That link is the customer's way")).to_be_visible()
 
-    # the customer, logged out, uses it and lands on the final documents
+    # a stranger's browser learns nothing of the order and is signed in as nobody
+    stranger = people.page()
+    stranger.goto(path)
+    expect(stranger.get_by_role("heading", name="Your final documents are ready")).to_be_visible()
+    expect(stranger.get_by_text("Cover letter for a bank")).to_have_count(0)
+    expect(stranger.get_by_role("link", name="Log in").first).to_be_visible()
+
+    # the customer, logged out, signs in from it and lands on the final documents
     customer.goto(path)
+    customer.get_by_role("link", name="Log in").last.click()
+    customer.get_by_label("Email").fill(world.customer.email)
+    customer.get_by_label("Password").fill("pw-for-tests")
+    customer.get_by_role("button", name="Log in").click()
     expect(customer.get_by_role("heading", name=re.compile("Your documents for"))).to_be_visible()
     expect(customer.get_by_role("link", name="Resume")).to_be_visible()
-    assert AccessLink.objects.get().consumed_at is not None
-    # and it is single-use
-    other = people.page()
-    other.goto(path)
-    expect(other.get_by_text("This link has been used already")).to_be_visible()
+    # and every later click goes straight there
+    customer.goto(path)
+    expect(customer.get_by_role("heading", name=re.compile("Your documents for"))).to_be_visible()
+
+    # a code asked for from the link goes to the customer's own address, and signs them in
+    mail.outbox.clear()
+    stranger.get_by_role("button", name="E-mail me a sign-in code").click()
+    expect(stranger.get_by_label("Code")).to_be_visible()
+    [message] = mail.outbox
+    assert message.to == [world.customer.email]
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.MULTILINE).group(1)
+    stranger.get_by_label("Code").fill(code)
+    stranger.get_by_role("button", name=re.compile("Sign In|Confirm", re.I)).click()
+    expect(stranger.get_by_role("heading", name=re.compile("Your documents for"))).to_be_visible()
 
 
 def test_writer_portal_order_assign_deliver_revise_complete(people, world, tmp_path):

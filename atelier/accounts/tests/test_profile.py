@@ -24,7 +24,7 @@ def test_profile_shows_email_read_only_and_the_platform_default(world, client):
     assert 'name="email"' not in page
     assert '<option value="" selected>Platform default (America/New_York)</option>' in page
     assert '<option value="Europe/Paris">Europe/Paris</option>' in page
-    assert 'href="/accounts/password_change/"' in page
+    assert 'href="/accounts/password/change/"' in page
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client, db):

@@ -14,4 +14,5 @@ urlpatterns = [
     path("orders/<int:pk>/final/documents.zip", views.order_final_zip, name="order-final-zip"),
     path("files/<int:pk>/", views.download_file, name="file-download"),
     path("link/<str:token>/", views.access_link, name="access-link"),
+    path("link/<str:token>/code/", views.access_link_code, name="access-link-code"),
 ]
