@@ -65,7 +65,7 @@ def invite_experts(order: Order, *, actor: User, experts: Sequence[User]) -> lis
 def _require_invitee(invitation: Invitation, actor: User) -> None:
     """Only the invited pro answers. Agents see every invitation, so for them it is forbidden;
     for anyone else it does not exist."""
-    if invitation.expert_id != actor.pk:
+    if not access.may_answer_invitation(actor, invitation):
         if actor.is_agent:
             raise NotAllowed("Only the invited pro answers an invitation; an agent assigns.")
         raise NotFound("No such invitation.")

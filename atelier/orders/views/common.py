@@ -5,10 +5,11 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest
 
-from atelier.core.errors import DomainError, NotFound
+from atelier.core.errors import DomainError, NotAllowed, NotFound
 from atelier.orders import access
 from atelier.orders.models import Order
 
@@ -26,11 +27,14 @@ def attempt[T](
     request: HttpRequest, action: Callable[[], T], form: forms.Form | None = None
 ) -> T | None:
     """Run one action. A refusal becomes an error beside the field it names (or at the top of
-    the form, or as a page message without a form) and None; "not found" becomes a 404."""
+    the form, or as a page message without a form) and None; "not found" becomes a 404, and
+    "you see it but may not do this" a 403 with the reason, as in the API."""
     try:
         return action()
     except NotFound:
         raise Http404("Not found.") from None
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from None
     except DomainError as error:
         if form is not None:
             form.add_error(error.field if error.field in form.fields else None, error.message)

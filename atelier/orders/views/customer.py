@@ -1,14 +1,16 @@
 """The customer's pages, and the order page every party shares (tabs by role)."""
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from atelier.core.errors import DomainError
+from atelier.accounts.signin import send_sign_in_code
+from atelier.core.errors import DomainError, Throttled
 from atelier.core.htmx import render_page
 from atelier.core.time import platform_tz
 from atelier.documents.downloads import file_response
@@ -23,6 +25,7 @@ from atelier.orders.forms import (
     RevisionRequestForm,
 )
 from atelier.orders.models import FeeRequest, Order
+from atelier.orders.timeline import timeline
 from atelier.orders.workflow import DELIVERED_STATUSES
 
 from .common import attempt, order_or_404, paginate
@@ -54,6 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_new(request: HttpRequest) -> HttpResponse:
+    if not access.may_create_order_for(request.user, request.user):
+        raise PermissionDenied("Only customers place orders.")
     posted = request.method == "POST"
     form = PlaceOrderForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
@@ -81,8 +86,16 @@ def _uploads(files) -> list[actions.Upload]:
     return [actions.Upload(f) for f in files]
 
 
+# The tabs that hold a part of the order only some of its readers may see, and the rule for it.
+GUARDED_TABS = {"conversation": access.may_read_thread, "timeline": access.may_read_timeline}
+
+
 def _tabs_for(user, order: Order) -> dict[str, str]:
-    tabs = dict(TABS)
+    tabs = {
+        key: label
+        for key, label in TABS.items()
+        if key not in GUARDED_TABS or GUARDED_TABS[key](user, order)
+    }
     if user.pk != order.expert_id:
         tabs.pop("work")
     return tabs
@@ -95,6 +108,9 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
     user = request.user
     tabs = _tabs_for(user, order)
     tab = tab or request.GET.get("tab", "overview")
+    if tab in GUARDED_TABS and tab not in tabs:
+        # They see the order, not this part of it: refused as the API refuses it.
+        raise PermissionDenied("Only the order's parties read this part of it.")
     if tab not in tabs:
         tab = "overview"
     submissions = queries.visible_submissions(user, order)
@@ -112,13 +128,16 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
         "show_qc": not is_customer or user.is_agent,
         "is_customer": is_customer,
         "can_respond": is_customer and order.status in DELIVERED_STATUSES,
-        "attachments": order.files.filter(submission=None, revision_request=None, comment=None),
+        "show_customer": access.may_see_customer(user, order),
+        "attachments": queries.customer_documents(user, order),
         "revision_requests": order.revision_requests.prefetch_related("files"),
         "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
         if is_customer
         else [],
-        "comments": order.comments.select_related("author").prefetch_related("files"),
-        "events": order.events.select_related("actor"),
+        "comments": order.comments.select_related("author").prefetch_related("files")
+        if "conversation" in tabs
+        else [],
+        "timeline": timeline(user, order) if tab == "timeline" else [],
         "may_comment": access.may_comment(user, order),
         "close": actions.close_info(order, actor=user)
         if tab == "work" and order.expert_may_close
@@ -165,6 +184,8 @@ def order_revision(request: HttpRequest, pk: int) -> HttpResponse:
 def order_complete(request: HttpRequest, pk: int) -> HttpResponse:
     """Completing is final for the customer: a confirmation page first."""
     order = order_or_404(request, pk)
+    if not access.may_complete(request.user, order):
+        raise PermissionDenied("Only the customer or an agent completes the order.")
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         done = attempt(request, lambda: actions.complete_order(order, actor=request.user), form)
@@ -263,21 +284,43 @@ def order_final_zip(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def access_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The farewell's one-time link (DESIGN rule 9)."""
-    visitor = request.user if request.user.is_authenticated else None
+    """The farewell's link (rule 9): the customer, signed in, goes straight to the documents,
+    however often they click; someone else who may see the order lands on it, anyone else gets a
+    404. A visitor who is not signed in
+    sees only that documents are ready and how to sign in: nothing of the order, nothing used up.
+    """
+    link = _access_link_or_404(token)
+    final_url = reverse("order-final", args=[link.order_id])
+    if request.user.is_authenticated:
+        if request.user.pk == link.user_id:
+            return redirect(final_url)
+        if not access.can_see_order(request.user, link.order):
+            raise Http404("No such page.")
+        # The order's expert checking their farewell, an agent: their own view of the order.
+        messages.info(request, "That link is the customer's way to their final documents.")
+        return redirect("order-detail", pk=link.order_id)
+    login_url = f"{reverse('account_login')}?{urlencode({'next': final_url})}"
+    return render(request, "orders/link_landing.html", {"token": token, "login_url": login_url})
+
+
+@require_POST
+def access_link_code(request: HttpRequest, token: str) -> HttpResponse:
+    """ "E-mail me a sign-in code": sent to the customer's own address, never to one typed here."""
+    link = _access_link_or_404(token)
+    if request.user.is_authenticated:
+        return redirect("access-link", token=token)
+    final_url = reverse("order-final", args=[link.order_id])
     try:
-        outcome = actions.redeem_access_link(token, visitor=visitor)
-    except DomainError as error:
-        return render(request, "orders/link_error.html", {"message": error.message}, status=410)
-    final_url = reverse("order-final", args=[outcome.order.pk])
-    if not outcome.consumed:
-        # Someone other than the customer (an expert checking it, an agent): nothing changes.
-        messages.info(request, "This link is for the customer; opening it changed nothing.")
-        if access.can_see_order(request.user, outcome.order):
-            return redirect("order-detail", pk=outcome.order.pk)
-        return redirect("home")
-    login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
-    if outcome.needs_password:
-        messages.info(request, "Welcome! Choose a password so you can log in again later.")
-        return redirect(f"{reverse('set-password')}?next={final_url}")
-    return redirect(final_url)
+        code_page = send_sign_in_code(request, link.user, then=final_url)
+    except Throttled as error:
+        messages.error(request, error.message)
+        return redirect("access-link", token=token)
+    messages.info(request, "We e-mailed you a sign-in code. Type it in below.")
+    return redirect(code_page)
+
+
+def _access_link_or_404(token: str):
+    try:
+        return actions.find_access_link(token)
+    except DomainError:
+        raise Http404("This link is not valid.") from None

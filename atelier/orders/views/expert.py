@@ -9,12 +9,13 @@ may see the order but not act gets 403 and the reason; anyone else 404) and agai
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from atelier.core.errors import Conflict, DomainError, NotFound
+from atelier.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import access, actions, expert_dashboard
 from atelier.orders.models import Flag, Invitation, Order
@@ -120,6 +121,8 @@ def _invitation_or_404(request: HttpRequest, pk: int) -> Invitation:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_expert:
+        raise Http404("No such page.")  # as the QC queue and the console for other roles
     context = {
         "groups": expert_dashboard.expert_dashboard(request.user),
         "balances": rewards.balances(request.user),
@@ -169,6 +172,8 @@ def invitation_accept(request: HttpRequest, pk: int) -> HttpResponse:
         order = actions.accept_invitation(invitation, actor=request.user)
     except NotFound:
         raise Http404("No such invitation.") from None
+    except NotAllowed as error:  # an agent: they see the invitation, but assign instead
+        raise PermissionDenied(error.message) from None
     except Conflict as error:
         if error.code == "taken":
             return _taken(request, status=409)
@@ -191,6 +196,8 @@ def invitation_decline(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except NotFound:
             raise Http404("No such invitation.") from None
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from None
         except DomainError as error:
             if error.code == "taken":
                 return _taken(request, status=409)

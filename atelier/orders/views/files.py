@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from atelier.core.htmx import render_page
 from atelier.documents import diff, previews
 from atelier.documents.storage import read_chunks
-from atelier.orders import access, actions
+from atelier.orders import access, actions, queries
 
 from .common import attempt, order_or_404
 
@@ -75,6 +75,9 @@ def submission_diff(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     ):
         raise Http404("No such submission.")
     actions.mark_delivery_opened(submission, actor=request.user)
+    # Named as this reader counts them (a customer by delivery, rule 3).
+    names = queries.submission_names(request.user, order, [number - 1, number])
+    previous.shown, submission.shown = names[number - 1], names[number]
     context = {
         "order": order,
         "previous": previous,

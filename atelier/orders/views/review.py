@@ -4,6 +4,7 @@ the review page where a reviewer approves a submission or sends it back with com
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -36,7 +37,8 @@ def waiting_for_qc(reviewer: User) -> QuerySet[Submission]:
 
 
 def _submission_to_review(user: User, pk: int) -> Submission:
-    """The submission if `user` may review its order; 404 for everyone else."""
+    """The submission if `user` may review its order; 403 for someone who may see it but not
+    review it (its expert, an agent), as in the API; 404 for everyone else."""
     submission = (
         Submission.objects.select_related(
             "order", "order__service", "order__customer", "order__expert", "expert"
@@ -44,10 +46,10 @@ def _submission_to_review(user: User, pk: int) -> Submission:
         .filter(pk=pk)
         .first()
     )
-    if submission is None or not (
-        access.can_see_submission(user, submission) and access.may_review(user, submission.order)
-    ):
+    if submission is None or not access.can_see_submission(user, submission):
         raise Http404("No such submission.")
+    if not access.may_review(user, submission.order):
+        raise PermissionDenied("Only QC reviewers review, and never their own work.")
     return submission
 
 

@@ -1,6 +1,11 @@
 """Serve the demo: the web server and the task worker as child processes that start together
-and stop together on Ctrl-C or SIGTERM."""
+and stop together on Ctrl-C or SIGTERM.
 
+The demo runs with DEBUG off (unless DEBUG is set), so that it shows the site's own error pages
+as production does, not Django's technical ones with the whole URL list; in development WhiteNoise
+still serves the static files straight from the app (settings: WHITENOISE_USE_FINDERS)."""
+
+import os
 import signal
 import subprocess
 import sys
@@ -29,6 +34,10 @@ class Command(BaseCommand):
             "worker": [*manage, "run_worker", "--no-startup-delay", "--interval", "0.5"],
         }
 
+    def environment(self) -> dict[str, str]:
+        """The children's environment: ours, with DEBUG off unless it is set."""
+        return {**os.environ, "DEBUG": os.environ.get("DEBUG") or "0"}
+
     def handle(self, *args, host: str, port: int, **options):
         url = f"http://{host}:{port}/"
         self.stdout.write(
@@ -39,7 +48,10 @@ class Command(BaseCommand):
             )
             + f"E-mails are printed below and readable by agents at {url}console/outbox/\n"
         )
-        children = {name: subprocess.Popen(cmd) for name, cmd in self.processes(host, port).items()}
+        env = self.environment()
+        children = {
+            name: subprocess.Popen(cmd, env=env) for name, cmd in self.processes(host, port).items()
+        }
         stopping = False
 
         def stop(signum, frame):
