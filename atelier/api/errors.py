@@ -9,7 +9,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from atelier.core.errors import DomainError
+from atelier.core.errors import DomainError, Throttled
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,10 @@ _CODES = {
     413: "too_large",
     429: "throttled",
 }
-_SECTIONS = {"body", "query", "path", "form", "file", "header", "cookie", "payload"}
+# Where ninja read a failing value: the first part of every validation error's location.
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie", "fields"}
+# The client's own mistakes about fields, named before the fields they may have meant.
+_FIELD_MISTAKES = {"extra_forbidden", "form_only"}
 
 
 def error_response(
@@ -45,26 +48,45 @@ def error_response(
 
 
 def _field(location: tuple | list) -> str | None:
-    names = [str(part) for part in location if str(part) not in _SECTIONS]
+    names = [str(part) for part in location]
+    if names and names[0] in _SOURCES:
+        source, names = names[0], names[1:]
+        if source == "body":
+            names = names[1:]  # the view's argument ("payload"), not a field the client sent
     # Pydantic names the failing field last, after list positions; "reward.amount" reads best.
     return ".".join(n for n in names if not n.isdigit()) or None
+
+
+def _validation_message(error: dict, field: str | None) -> str:
+    if error.get("type") == "extra_forbidden":
+        return f"{field}: there is no such field here." if field else "Unknown field."
+    message = error.get("msg", "The request is not valid.")
+    if field:
+        return f"{field}: {message}"
+    # Without a field, what failed is the body schema itself.
+    if error.get("type") == "missing":
+        return "The request needs a JSON body."
+    if error.get("type") in {"model_type", "model_attributes_type", "dict_type"}:
+        return "The request body must be a JSON object."
+    return message
 
 
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request, error: DomainError):
-        return error_response(
+        response = error_response(
             api, request, error.status, error.message, code=error.code, field=error.field
         )
+        if isinstance(error, Throttled):
+            response["Retry-After"] = str(error.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, error: ValidationError):
-        first = error.errors[0] if error.errors else {}
+        found = error.errors or [{}]
+        first = next((e for e in found if e.get("type") in _FIELD_MISTAKES), found[0])
         field = _field(first.get("loc", ()))
-        message = first.get("msg", "The request is not valid.")
-        if field:
-            message = f"{field}: {message}"
-        return error_response(api, request, 400, message, field=field)
+        return error_response(api, request, 400, _validation_message(first, field), field=field)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, error):

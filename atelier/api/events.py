@@ -5,19 +5,20 @@ orders they are a party to) and keeps the `next_cursor` to ask for what happened
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
+from atelier.accounts.models import User
 from atelier.orders import access
 from atelier.orders.events import sequence_events
 from atelier.orders.models import Event
 
 from . import schemas as s
-from .pagination import follow
+from .pagination import Limit, follow
 
 router = Router(tags=["events"])
 
 
 class LogFilters(Schema):
     after: str | None = None
-    limit: int | None = None
+    limit: Limit = None
 
 
 class LogPage(Schema):
@@ -36,18 +37,20 @@ def event_log(request: HttpRequest, filters: Query[LogFilters]):
     # Number what has committed since the last read, so this page can include it.
     sequence_events()
     details = access.may_see_event_details(user)
-    events = access.followed_events(user).exclude(seq=None).select_related("actor")
+    events = access.followed_events(user).exclude(seq=None).select_related("actor", "order")
     return follow(
         events,
         position="seq",
         after=filters.after,
         limit=filters.limit,
-        render=lambda event: _item(event, details=details),
+        render=lambda event: _item(event, user, details=details),
     )
 
 
-def _item(event: Event, *, details: bool) -> dict:
+def _item(event: Event, user: User, *, details: bool) -> dict:
     item = {**s.event_out(event), "order": event.order_id, "seq": event.seq}
+    actor = access.actor_known_to(user, event)  # a customer is not told who QC'd their order
+    item["actor"] = actor.email if actor else None
     if not details:
         item["details"] = {}
     return item

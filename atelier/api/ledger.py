@@ -10,15 +10,15 @@ from atelier.rewards.models import LedgerEntry
 from atelier.rewards.services import balances
 
 from . import schemas as s
-from .pagination import paginate
+from .pagination import Limit, paginate
 
 router = Router(tags=["ledger"])
 
 
 class LedgerFilters(Schema):
-    expert: str | None = None
+    expert: s.EmailIn | None = None
     cursor: str | None = None
-    limit: int | None = None
+    limit: Limit = None
 
 
 def _entry_out(entry: LedgerEntry) -> dict:
@@ -54,9 +54,12 @@ def ledger(request: HttpRequest, filters: Query[LedgerFilters]):
     return {"expert": expert.email, "balances": [b.__dict__ for b in balances(expert)], **page}
 
 
-@router.post("/ledger/credits", response={201: s.LedgerEntryOut}, summary="Credit an expert")
+@router.post(
+    "/ledger/credits", response={201: s.LedgerEntryOut, 404: s.Error}, summary="Credit an expert"
+)
 def credit(request: HttpRequest, payload: s.CreditIn):
-    """A manual credit (agents). Send a `key` to make retries safe: one key credits once."""
+    """A manual credit (agents). Send a `key` to make retries safe: one key credits once.
+    With `order`, the credit is on that order's timeline (404 when there is no such order)."""
     user = request.auth
     if not user.is_agent:
         raise NotAllowed("Only agents credit experts.")

@@ -1,27 +1,35 @@
 """`/orders`: create, list, read, and everything done to one order. Each endpoint fetches with
 the same access helper as the pages and calls the same action."""
 
-from datetime import datetime
 from typing import Literal
 
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from atelier.accounts.services import customer_by_email, user_by_email
 from atelier.catalog.models import Service
-from atelier.core.errors import InvalidInput, NotAllowed
+from atelier.core.errors import InvalidInput, NotAllowed, NotFound
 from atelier.orders import access, actions, downloads, queries
 from atelier.orders.models import FLOW_PRESETS, Order
+from atelier.orders.timeline import timeline
 
 from . import schemas as s
-from .pagination import paginate
+from .pagination import Limit, paginate
+from .params import FormOrJson
 
 router = Router(tags=["orders"])
 
-AGENT_ONLY_FIELDS = ("customer", "assignment", "qc_required", "expert_may_close", "reward")
+AGENT_ONLY_FIELDS = (
+    "customer",
+    "assignment",
+    "qc_required",
+    "expert_may_close",
+    "reward",
+    "linked_order",
+)
 
 
 class Page(Schema):
@@ -33,9 +41,11 @@ class OrderFilters(Schema):
     status: list[str] | None = None
     role: Literal["customer", "expert", "reviewer", "agent"] | None = None
     flow: Literal["writer_portal", "expert_hub", "marketplace"] | None = None
-    updated_since: datetime | None = None
+    updated_since: s.IsoDatetime | None = Field(
+        None, description="ISO 8601, e.g. 2026-04-01T09:00:00Z; without an offset, UTC."
+    )
     cursor: str | None = None
-    limit: int | None = None
+    limit: Limit = None
 
 
 def _uploads(files, titles=()) -> list[actions.Upload]:
@@ -46,6 +56,14 @@ def _uploads(files, titles=()) -> list[actions.Upload]:
     return [actions.Upload(f, title) for f, title in zip(files, titles, strict=True)]
 
 
+def _order_to_link(user, pk: int) -> Order:
+    """The order `pk` if `user` may see it; else the same 404 as for one that does not exist."""
+    try:
+        return access.get_order_for(user, pk)
+    except NotFound:
+        raise NotFound("No such order.", field="linked_order") from None
+
+
 def _service(slug: str) -> Service:
     service = Service.objects.filter(slug=slug).first()
     if service is None:
@@ -53,11 +71,12 @@ def _service(slug: str) -> Service:
     return service
 
 
-@router.post("", response={201: s.OrderOut}, summary="Create an order")
+@router.post("", response={201: s.OrderOut, 404: s.Error}, summary="Create an order")
 @transaction.atomic
 def create_order(request: HttpRequest, payload: s.OrderIn):
     """Customers order for themselves and get the service's flow and reward; agents name the
-    customer (created, without a password, if new) and may set every field."""
+    customer (created, without a password, if new) and may set every field, `linked_order`
+    included (404 when there is no such order)."""
     user = request.auth
     service = _service(payload.service)
     if not user.is_agent:
@@ -74,6 +93,7 @@ def create_order(request: HttpRequest, payload: s.OrderIn):
         return Status(201, s.order_out(order, user))
     if not payload.customer:
         raise InvalidInput("Name the customer by e-mail.", field="customer")
+    linked = _order_to_link(user, payload.linked_order) if payload.linked_order else None
     preset = FLOW_PRESETS[service.flow]
     reward = payload.reward or s.Money(
         amount=service.reward_amount, currency=service.reward_currency
@@ -93,6 +113,8 @@ def create_order(request: HttpRequest, payload: s.OrderIn):
         reward_currency=reward.currency,
         due_at=payload.due_at,
     )
+    if linked is not None:
+        order = actions.link_order(order, actor=user, linked=linked)
     return Status(201, s.order_out(order, user))
 
 
@@ -196,6 +218,20 @@ def order_invitations(request: HttpRequest, order_id: int):
 
 
 @router.post(
+    "/{int:order_id}/link", response=s.OrderOut, summary="Link a follow-up order, or unlink"
+)
+def link(request: HttpRequest, order_id: int, payload: s.LinkIn):
+    """Agents: `{"linked_order": id}` makes that order this one's follow-up (a translation's
+    proofreading, which `offer-linked` offers to the pros who missed this one); `null` unlinks.
+    404 when there is no such order; 400 for the order itself."""
+    user = request.auth
+    order = access.get_order_for(user, order_id)
+    access.authorize(user, order, access.may_link_orders(user, order), "Only agents link orders.")
+    linked = _order_to_link(user, payload.linked_order) if payload.linked_order else None
+    return _act(request, order_id, actions.link_order, linked=linked)
+
+
+@router.post(
     "/{int:order_id}/offer-linked",
     response={201: list[s.InvitationOut]},
     summary="Offer the linked order to the pros who missed this one",
@@ -218,8 +254,8 @@ def submit(
     request: HttpRequest,
     order_id: int,
     files: list[UploadedFile] = File(..., description="Repeat the field for several files."),
-    titles: list[str] = Form(..., description="One per file, in the same order."),
-    notes: str = Form(""),
+    titles: list[s.FileTitle] = Form(..., description="One per file, in the same order."),
+    notes: str = Form("", max_length=s.LONG_TEXT),
 ):
     order = access.get_order_for(request.auth, order_id)
     if len(titles) != len(files):
@@ -234,15 +270,12 @@ def submit(
     "/{int:order_id}/submissions", response=list[s.SubmissionOut], summary="Delivery history"
 )
 def list_submissions(request: HttpRequest, order_id: int):
-    """Newest first. The customer sees delivered submissions only, and reading them here counts
-    as opening them (as on the order page)."""
+    """Newest first. The customer sees delivered submissions only. Listing them opens nothing:
+    the customer opens a delivery by downloading one of its files (or the final documents) or
+    with `POST /submissions/{id}/open`."""
     user = request.auth
     order = access.get_order_for(user, order_id)
-    submissions = queries.visible_submissions(user, order)
-    if user.pk == order.customer_id:
-        for submission in submissions:
-            actions.mark_delivery_opened(submission, actor=user)
-    return [s.submission_out(sub, user) for sub in submissions]
+    return [s.submission_out(sub, user) for sub in queries.visible_submissions(user, order)]
 
 
 @router.get(
@@ -275,7 +308,7 @@ def final_documents_zip(request: HttpRequest, order_id: int):
 def request_revision(
     request: HttpRequest,
     order_id: int,
-    comments: str = Form(...),
+    comments: str = Form(..., max_length=s.LONG_TEXT),
     files: list[UploadedFile] = File(None),
 ):
     order = access.get_order_for(request.auth, order_id)
@@ -345,14 +378,17 @@ def request_close(request: HttpRequest, order_id: int, payload: s.NoteIn):
 
 
 @router.post(
-    "/{int:order_id}/comments", response={201: s.CommentOut}, summary="Comment (form or multipart)"
+    "/{int:order_id}/comments",
+    response={201: s.CommentOut},
+    summary="Comment (JSON, or multipart with files)",
 )
 def post_comment(
     request: HttpRequest,
     order_id: int,
-    body: str = Form(...),
-    files: list[UploadedFile] = File(None),
+    body: str = FormOrJson(..., max_length=s.LONG_TEXT),
+    files: list[UploadedFile] = File(None, description="Repeat the field for several files."),
 ):
+    """`{"body": "..."}` as JSON, or a form (multipart with `files` to attach documents)."""
     order = access.get_order_for(request.auth, order_id)
     comment = actions.post_comment(
         order, actor=request.auth, body=body, files=_uploads(files or [])
@@ -366,7 +402,7 @@ def list_comments(request: HttpRequest, order_id: int):
     access.authorize(
         request.auth,
         order,
-        access.may_comment(request.auth, order),
+        access.may_read_thread(request.auth, order),
         "Only the order's parties read its thread.",
     )
     comments = order.comments.select_related("author").prefetch_related("files")
@@ -418,26 +454,36 @@ def list_fees(request: HttpRequest, order_id: int):
     return [s.fee_out(f) for f in fees]
 
 
-@router.get("/{int:order_id}/events", response=list[s.EventOut], summary="The timeline")
+@router.get("/{int:order_id}/events", response=list[s.TimelineEventOut], summary="The timeline")
 def list_events(request: HttpRequest, order_id: int):
+    """The order's timeline as the order page shows it to the caller: the events that are
+    theirs to know (a customer does not see QC's rounds), each with `text`, a sentence written
+    for them. `verb` and the statuses stay the machine-readable record."""
     order = access.get_order_for(request.auth, order_id)
     user = request.auth
-    allowed = access.is_party(user, order) or (user.is_reviewer and order.qc_required)
+    allowed = access.may_read_timeline(user, order)
     access.authorize(user, order, allowed, "Only the order's parties read its timeline.")
-    events = [s.event_out(e) for e in order.events.select_related("actor").order_by("pk")]
-    if not access.may_see_event_details(user):
-        # The pages' timeline shows no details either.
-        for event in events:
-            event["details"] = {}
-    return events
+    details = access.may_see_event_details(user)
+    return [
+        {
+            **s.event_out(entry.event),
+            "actor": entry.actor.email if entry.actor else None,
+            # The pages' timeline shows no details either.
+            "details": entry.event.details if details else {},
+            "text": entry.text,
+        }
+        for entry in timeline(user, order, order.events.select_related("actor").order_by("pk"))
+    ]
 
 
 # --- agents -------------------------------------------------------------------------------------
 
 
 @router.post("/{int:order_id}/reopen", response=s.OrderOut, summary="Reopen a completed order")
-def reopen(request: HttpRequest, order_id: int, payload: s.ReasonIn):
-    return _act(request, order_id, actions.reopen_order, reason=payload.reason)
+def reopen(request: HttpRequest, order_id: int, payload: s.ReopenIn):
+    return _act(
+        request, order_id, actions.reopen_order, reason=payload.reason, back_to=payload.back_to
+    )
 
 
 @router.post("/{int:order_id}/cancel", response=s.OrderOut, summary="Cancel")

@@ -6,14 +6,25 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
+from ninja import Field
 
 from atelier.core.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# A list's `?limit=`, as the document shows it: `limit: Limit = None`.
+Limit = Annotated[
+    int | None,
+    Field(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Items per page: 1 to {MAX_LIMIT}, {DEFAULT_LIMIT} if unset.",
+    ),
+]
 
 
 def _encode(position: int, key: str = "before") -> str:

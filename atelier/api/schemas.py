@@ -1,16 +1,20 @@
 """The API's request and response shapes (DESIGN.md, "Public API"). Fields named there may not
 change; more are welcome. Responses are built by the `*_out` functions, which know the viewer."""
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from atelier.accounts.models import User
-from atelier.orders import access
+from atelier.core.money import MAX_AMOUNT
+from atelier.orders import access, queries
 from atelier.orders.models import (
     Comment,
     Event,
@@ -25,10 +29,52 @@ from atelier.orders.models import (
 
 Email = str
 
+# What clients send is checked against the limits the database and the actions keep, and the
+# document shows them: e-mail addresses as Django stores them, free text as the actions'
+# clean_text() allows it (orders/actions/common.py), titles and memos as their columns.
+EmailIn = Annotated[str, Field(max_length=254, examples=["customer@example.com"])]
+LONG_TEXT = 20_000
+NOTE_TEXT = 5_000
+FileTitle = Annotated[str, Field(max_length=200)]
+
+
+class Input(Schema):
+    """Every request body: a field it does not name is refused with a 400 naming it, never
+    dropped, so a misspelt field cannot pass for an omitted one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]|$)")
+
+
+def _iso_8601(value: Any) -> Any:
+    # Pydantic alone also reads a number, or a numeric string ("0.5"), as seconds since 1970.
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError(
+        "iso_8601", "Give a date and time in ISO 8601, such as 2026-04-01T09:00:00Z."
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# An ISO 8601 date and time; without an offset, UTC.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_aware)]
+
 
 class Money(Schema):
-    # Checked here too so that a bad amount is named where it is ("reward.amount", "fee.amount").
     amount: Decimal = Field(..., ge=0, max_digits=12, decimal_places=2, examples=["120.00"])
+    currency: str = Field("USD", min_length=3, max_length=3, examples=["USD"])
+
+
+class MoneyIn(Input):
+    # Checked here too so that a bad amount is named where it is ("reward.amount", "fee.amount").
+    amount: Decimal = Field(
+        ..., ge=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, examples=["120.00"]
+    )
     currency: str = Field("USD", min_length=3, max_length=3, examples=["USD"])
 
 
@@ -45,18 +91,26 @@ class Error(Schema):
 # --- orders -------------------------------------------------------------------------------------
 
 
-class OrderIn(Schema):
-    service: str = Field(..., description="A service's slug, e.g. resume-writing.")
-    customer: Email | None = Field(None, description="Agents only; customers order for themselves.")
-    title: str
-    instructions: str = ""
+class OrderIn(Input):
+    service: str = Field(..., max_length=50, description="A service's slug, e.g. resume-writing.")
+    customer: EmailIn | None = Field(
+        None, description="Agents only; customers order for themselves."
+    )
+    title: str = Field(..., max_length=200)
+    instructions: str = Field("", max_length=LONG_TEXT)
     assignment: Literal["direct", "booking", "speedy", "contest"] | None = Field(
         None, description="Agents only; customers get the service's flow."
     )
     qc_required: bool | None = None
     expert_may_close: bool | None = None
-    reward: Money | None = Field(None, description="Agents only; default: the service's reward.")
-    due_at: datetime | None = None
+    reward: MoneyIn | None = Field(None, description="Agents only; default: the service's reward.")
+    due_at: IsoDatetime | None = None
+    linked_order: int | None = Field(
+        None,
+        ge=1,
+        description="Agents only: the follow-up order (a translation's proofreading), offered "
+        "to the pros who miss this one.",
+    )
 
 
 class OrderOut(Schema):
@@ -76,7 +130,12 @@ class OrderOut(Schema):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
-    closable_at: datetime | None = Field(None, description="Shown to the order's parties.")
+    closable_at: datetime | None = Field(
+        None,
+        description="When the expert may close it (rule 7), shown to the order's parties; "
+        "null where the flow has no expert closing (writer portal, marketplace: the customer "
+        "completes) and before the first delivery.",
+    )
     linked_order: int | None
     url: str = Field(..., description="The order's web page.")
 
@@ -105,7 +164,7 @@ def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "completed_at": order.completed_at,
-        "closable_at": order.closable_at
+        "closable_at": order.expert_closable_at
         if viewer is None or access.is_party(viewer, order)
         else None,
         "linked_order": order.linked_order_id,
@@ -113,16 +172,31 @@ def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
     }
 
 
-class AssignIn(Schema):
-    expert: Email
+class AssignIn(Input):
+    expert: EmailIn
 
 
-class InviteIn(Schema):
-    experts: list[Email] = Field(..., min_length=1)
+class InviteIn(Input):
+    experts: list[EmailIn] = Field(..., min_length=1)
 
 
-class ReasonIn(Schema):
-    reason: str
+class LinkIn(Input):
+    linked_order: int | None = Field(
+        ..., ge=1, description="The follow-up order's id; null unlinks."
+    )
+
+
+class ReasonIn(Input):
+    reason: str = Field(..., max_length=LONG_TEXT)
+
+
+class ReopenIn(ReasonIn):
+    back_to: Literal["customer", "expert"] = Field(
+        "customer",
+        description="Where the work goes: `customer` (they complete it or ask for a revision; "
+        "the default) or `expert` (they can submit a revision at once; the reason is the "
+        "revision request they answer).",
+    )
 
 
 # --- files and submissions ----------------------------------------------------------------------
@@ -165,8 +239,13 @@ class ReviewOut(Schema):
 class SubmissionOut(Schema):
     id: int
     order: int
-    number: int
-    kind: Literal["draft", "revision"]
+    number: int = Field(
+        ...,
+        description="Its place in the history as the caller counts it: the customer counts "
+        "the deliveries that reached them (QC's rounds are not theirs to see), everyone else "
+        "every submission.",
+    )
+    kind: Literal["draft", "revision"] = Field(..., description="The first is the draft.")
     notes: str
     files: list[FileOut]
     created_at: datetime
@@ -178,11 +257,15 @@ class SubmissionOut(Schema):
 def submission_out(submission: Submission, viewer: User) -> dict[str, Any]:
     order = submission.order
     show_qc = viewer.is_agent or viewer.pk != order.customer_id
+    # queries.visible_submissions names them already; a single one is named here.
+    shown = getattr(submission, "shown", None) or queries.submission_names(
+        viewer, order, [submission.number]
+    ).get(submission.number, queries.SubmissionName(submission.number, submission.kind))
     return {
         "id": submission.pk,
         "order": submission.order_id,
-        "number": submission.number,
-        "kind": submission.kind,
+        "number": shown.number,
+        "kind": shown.kind,
         "notes": submission.notes,
         "files": [file_out(f) for f in submission.files.all()],
         "created_at": submission.created_at,
@@ -202,9 +285,9 @@ def submission_out(submission: Submission, viewer: User) -> dict[str, Any]:
     }
 
 
-class ReviewIn(Schema):
+class ReviewIn(Input):
     decision: Literal["approve", "revise"]
-    comments: str = ""
+    comments: str = Field("", max_length=LONG_TEXT)
 
 
 # --- invitations --------------------------------------------------------------------------------
@@ -238,8 +321,8 @@ def invitation_out(invitation: Invitation) -> dict[str, Any]:
     }
 
 
-class DeclineIn(Schema):
-    reason: str = ""
+class DeclineIn(Input):
+    reason: str = Field("", max_length=LONG_TEXT)
 
 
 # --- revisions, fees, flags, comments, events ---------------------------------------------------
@@ -269,16 +352,20 @@ def revision_request_out(request: RevisionRequest) -> dict[str, Any]:
     }
 
 
-class TriageIn(Schema):
+class TriageIn(Input):
     decision: Literal["in_scope", "fee", "rejected"]
-    fee: Money | None = None
-    reason: str = ""
+    fee: MoneyIn | None = None
+    reason: str = Field("", max_length=LONG_TEXT)
 
 
-class FeeRequestIn(Schema):
-    amount: Decimal
-    currency: str | None = Field(None, description="Default: the order's reward currency.")
-    reason: str
+class FeeRequestIn(Input):
+    amount: Decimal = Field(
+        ..., gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, examples=["25.00"]
+    )
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="Default: the order's reward currency."
+    )
+    reason: str = Field(..., max_length=LONG_TEXT)
 
 
 class FeeRequestOut(Schema):
@@ -307,18 +394,18 @@ def fee_out(fee: FeeRequest) -> dict[str, Any]:
     }
 
 
-class FeeDecisionIn(Schema):
+class FeeDecisionIn(Input):
     approve: bool
-    note: str = ""
+    note: str = Field("", max_length=LONG_TEXT)
 
 
-class FeeResponseIn(Schema):
+class FeeResponseIn(Input):
     accept: bool
 
 
-class FlagIn(Schema):
+class FlagIn(Input):
     kind: Literal["excessive_revisions", "completion_request", "concern"]
-    note: str = ""
+    note: str = Field("", max_length=NOTE_TEXT)
 
 
 class FlagOut(Schema):
@@ -345,16 +432,16 @@ def flag_out(flag: Flag) -> dict[str, Any]:
     }
 
 
-class ResolveIn(Schema):
-    resolution: str = ""
+class ResolveIn(Input):
+    resolution: str = Field("", max_length=LONG_TEXT)
 
 
-class NoteIn(Schema):
-    note: str = ""
+class NoteIn(Input):
+    note: str = Field("", max_length=NOTE_TEXT)
 
 
-class CommentIn(Schema):
-    body: str
+class CommentIn(Input):
+    body: str = Field(..., max_length=LONG_TEXT)
 
 
 class CommentOut(Schema):
@@ -387,6 +474,14 @@ class EventOut(Schema):
     created_at: datetime
 
 
+class TimelineEventOut(EventOut):
+    text: str = Field(
+        ...,
+        description="The event as a sentence for the caller (the order page's timeline).",
+        examples=["Anna delivered draft 1."],
+    )
+
+
 class LogEventOut(EventOut):
     order: int
     seq: int = Field(..., description="The event's place in the log: it only grows.")
@@ -417,8 +512,8 @@ class CloseInfoOut(Schema):
     farewell_template: str
 
 
-class CloseIn(Schema):
-    message: str
+class CloseIn(Input):
+    message: str = Field(..., max_length=LONG_TEXT)
 
 
 # --- ledger and tokens --------------------------------------------------------------------------
@@ -448,21 +543,24 @@ class LedgerOut(Schema):
     next_cursor: str | None
 
 
-class CreditIn(Schema):
-    expert: Email
-    amount: Decimal
-    currency: str = "USD"
-    memo: str
+class CreditIn(Input):
+    expert: EmailIn
+    amount: Decimal = Field(
+        ..., gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, examples=["10.00"]
+    )
+    currency: str = Field("USD", min_length=3, max_length=3)
+    memo: str = Field(..., max_length=300)
     order: int | None = None
     key: str | None = Field(
         None, max_length=60, description="Idempotency key: the same key credits once."
     )
 
 
-class TokenIn(Schema):
-    email: str
-    password: str
-    name: str = "API"
+class TokenIn(Input):
+    email: EmailIn
+    password: str = Field(..., max_length=4096)
+    name: str = Field("API", max_length=100)
+    code: str | None = Field(None, description="Agents: the current code of their authenticator.")
 
 
 class TokenOut(Schema):

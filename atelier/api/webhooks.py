@@ -12,19 +12,25 @@ from atelier.webhooks import actions
 from atelier.webhooks.events import ALL, EVENTS
 from atelier.webhooks.models import Delivery, Endpoint
 
-from .pagination import paginate
+from .pagination import Limit, paginate
+from .schemas import Input
 
 router = Router(tags=["webhooks"])
 
 
-class EndpointIn(Schema):
-    url: str = Field(..., examples=["https://example.com/atelier/webhooks"])
+class EndpointIn(Input):
+    url: str = Field(
+        ...,
+        max_length=500,
+        description="http or https, at a public address: internal ones are refused (400).",
+        examples=["https://example.com/atelier/webhooks"],
+    )
     events: list[str] = Field(
         ...,
         description=f'Event names ({", ".join(EVENTS)}), or ["{ALL}"] for all of them.',
         examples=[["order.completed"]],
     )
-    description: str = ""
+    description: str = Field("", max_length=200)
 
 
 class EndpointOut(Schema):
@@ -69,7 +75,7 @@ class DeliveryPage(Schema):
 
 class PageQuery(Schema):
     cursor: str | None = None
-    limit: int | None = None
+    limit: Limit = None
 
 
 def endpoint_out(endpoint: Endpoint) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from atelier.orders import access, actions
 from atelier.orders.models import FeeRequest, Flag, Invitation, RevisionRequest
 
 from . import schemas as s
-from .pagination import paginate
+from .pagination import Limit, paginate
 
 router = Router()
 
@@ -21,7 +21,7 @@ class InvitationPage(Schema):
 class InvitationFilters(Schema):
     status: str | None = None
     cursor: str | None = None
-    limit: int | None = None
+    limit: Limit = None
 
 
 @router.get("/invitations", response=InvitationPage, tags=["invitations"], summary="My invitations")
@@ -70,6 +70,26 @@ def decline(request: HttpRequest, invitation_id: int, payload: s.DeclineIn | Non
 )
 def get_submission(request: HttpRequest, submission_id: int):
     return s.submission_out(access.get_submission_for(request.auth, submission_id), request.auth)
+
+
+@router.post(
+    "/submissions/{int:submission_id}/open",
+    response=s.SubmissionOut,
+    tags=["submissions"],
+    summary="Open a delivery (the customer)",
+)
+def open_delivery(request: HttpRequest, submission_id: int):
+    """The customer has read this delivery (rule 8: until they have, its expert may not close
+    alone), as viewing it on the order page or downloading one of its files says too. Listing
+    submissions does not. The first opening is kept; opening again changes nothing."""
+    user = request.auth
+    submission = access.get_submission_for(user, submission_id)
+    order = submission.order
+    access.authorize(
+        user, order, access.may_open_delivery(user, order), "Only the customer opens a delivery."
+    )
+    actions.mark_delivery_opened(submission, actor=user)
+    return s.submission_out(submission, user)
 
 
 @router.post(

@@ -139,6 +139,18 @@ def taken_with_linked_order(w: World) -> dict[str, Any]:
     return {"order": w.assigned(Flow.MARKETPLACE, linked_order=proofreading).pk}
 
 
+def with_another_order(w: World) -> dict[str, Any]:
+    """An open marketplace order, and another one to link it to."""
+    proofreading = w.order(Flow.MARKETPLACE, title="Proofread the translation")
+    order = w.order(Flow.MARKETPLACE)
+    return {"order": order.pk, "body": js(linked_order=proofreading.pk)}
+
+
+def delivered_unopened(w: World) -> dict[str, Any]:
+    order = w.delivered(Flow.MARKETPLACE)
+    return {"order": order.pk, "submission": order.submissions.get().pk}
+
+
 def fee_requested(w: World) -> dict[str, Any]:
     order = w.assigned(Flow.MARKETPLACE)
     fee = actions.request_fee(order, actor=w.expert, amount="25.00", reason="A second page.")
@@ -160,7 +172,7 @@ def flagged(w: World) -> dict[str, Any]:
 
 def webhook_endpoint(w: World) -> dict[str, Any]:
     endpoint = webhooks.create_endpoint(
-        actor=w.agent, url="https://example.com/hook", events=["order.completed"]
+        actor=w.agent, url="https://93.184.215.14/hook", events=["order.completed"]
     )
     return {"endpoint": endpoint.pk}
 
@@ -221,6 +233,9 @@ CASES = {
     "list an order's invitations": Case(
         "GET", "/orders/{order}/invitations", in_progress, "C403 E403 X404 R403 A200 S404"
     ),
+    "link an order to its follow-up": Case(
+        "POST", "/orders/{order}/link", with_another_order, "C403 E404 X404 R403 A200 S404"
+    ),
     "offer the linked order": Case(
         "POST",
         "/orders/{order}/offer-linked",
@@ -252,6 +267,12 @@ CASES = {
     ),
     "delivery history": Case(
         "GET", "/orders/{order}/submissions", in_qc, "C200 E200 X404 R200 A200 S404"
+    ),
+    "open a delivery": Case(
+        "POST",
+        "/submissions/{submission}/open",
+        delivered_unopened,
+        "C200 E403 X404 R403 A403 S404",
     ),
     "read a submission in QC": Case(
         "GET", "/submissions/{submission}", in_qc, "C404 E200 X404 R200 A200 S404"
@@ -400,7 +421,7 @@ CASES = {
         "/webhooks",
         nothing,
         "C403 E403 X403 R403 A201 S403",
-        js(url="https://example.com/hook", events=["order.completed"], description=""),
+        js(url="https://93.184.215.14/hook", events=["order.completed"], description=""),
     ),
     "read a webhook": Case(
         "GET", "/webhooks/{endpoint}", webhook_endpoint, "C403 E403 X403 R403 A200 S403"

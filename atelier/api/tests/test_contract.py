@@ -66,7 +66,7 @@ def test_an_agent_creates_an_order_with_every_field_of_the_contract(api, world):
         Decimal("120.00"),
         "new.customer@example.com",
     )
-    assert not stored.customer.has_usable_password()  # they get in with a one-time link
+    assert not stored.customer.has_usable_password()  # they sign in with an e-mailed code
 
 
 def test_a_customer_orders_for_themselves_and_gets_the_services_flow_and_reward(api, world):

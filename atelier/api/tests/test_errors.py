@@ -147,23 +147,21 @@ def test_an_upload_at_the_limit_is_accepted(api, world, settings):
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "body"),
     [
-        ("GET", "/orders/999999"),
-        ("GET", "/orders/999999/events"),
-        ("POST", "/orders/999999/complete"),
-        ("GET", "/submissions/999999"),
-        ("POST", "/invitations/999999/accept"),
-        ("POST", "/revision-requests/999999/triage"),
-        ("POST", "/fee-requests/999999/decision"),
-        ("POST", "/flags/999999/resolve"),
-        ("GET", "/files/999999"),
-        ("GET", "/no/such/endpoint"),
+        ("GET", "/orders/999999", None),
+        ("GET", "/orders/999999/events", None),
+        ("POST", "/orders/999999/complete", None),
+        ("GET", "/submissions/999999", None),
+        ("POST", "/invitations/999999/accept", None),
+        ("POST", "/revision-requests/999999/triage", {"decision": "in_scope"}),
+        ("POST", "/fee-requests/999999/decision", {"approve": True}),
+        ("POST", "/flags/999999/resolve", {"resolution": ""}),
+        ("GET", "/files/999999", None),
+        ("GET", "/no/such/endpoint", None),
     ],
 )
-def test_what_does_not_exist_is_404_in_the_error_shape(api, world, method, path):
-    body = {"decision": "in_scope", "approve": True, "resolution": ""}
-
+def test_what_does_not_exist_is_404_in_the_error_shape(api, world, method, path, body):
     response = api.as_(world.agent).call(method, path, json=body)
 
     assert response.status_code == 404

@@ -102,7 +102,7 @@ def test_the_timeline_shows_each_change_to_the_customer_without_internal_details
     assert "expert2@example.com" not in str(events)
 
 
-def test_the_customer_sees_a_delivery_only_after_qc_and_reading_it_counts_as_opening(api, world):
+def test_the_customer_sees_a_delivery_only_after_qc_and_listing_it_does_not_open_it(api, world):
     # given a draft waiting in QC
     order = world.assigned(Flow.MARKETPLACE)
     draft = world.submit(order)
@@ -110,15 +110,52 @@ def test_the_customer_sees_a_delivery_only_after_qc_and_reading_it_counts_as_ope
     assert customer.get(f"/orders/{order.pk}/submissions") == (200, [])
     assert customer.get(f"/submissions/{draft.pk}")[0] == 404
 
-    # when QC approves it and the customer reads the history
+    # when QC approves it and the customer lists the history
     world.approve(draft)
     status, seen = customer.get(f"/orders/{order.pk}/submissions")
 
-    # then it is there, and opened now
+    # then it is there, still unopened: opening is an act of its own (rule 8)
     assert status == 200 and [s["id"] for s in seen] == [draft.pk]
-    assert seen[0]["customer_opened_at"] is not None
+    assert seen[0]["customer_opened_at"] is None
+    draft.refresh_from_db()
+    assert draft.customer_opened_at is None
+    assert not order.events.filter(verb="delivery.opened").exists()
+
+
+def test_the_customer_opens_a_delivery_explicitly_once(api, world):
+    # given a delivered draft the customer has only listed
+    order = world.delivered(Flow.MARKETPLACE)
+    draft = order.submissions.get()
+    customer = api.as_(world.customer)
+    customer.get(f"/orders/{order.pk}/submissions")
+
+    # when they open it, twice
+    first = customer.post(f"/submissions/{draft.pk}/open")
+    again = customer.post(f"/submissions/{draft.pk}/open")
+
+    # then the first opening is recorded, once, and kept
+    assert first[0] == 200 and first[1]["customer_opened_at"] is not None
+    assert again == first
     draft.refresh_from_db()
     assert draft.customer_opened_at is not None
+    assert order.events.filter(verb="delivery.opened").count() == 1
+
+
+def test_only_the_customer_opens_a_delivery(api, world):
+    # given a delivered draft
+    order = world.delivered(Flow.MARKETPLACE)
+    draft = order.submissions.get()
+
+    # when the agent and the expert try to open it for the customer
+    answers = [
+        api.as_(p).post(f"/submissions/{draft.pk}/open") for p in (world.agent, world.expert)
+    ]
+    refusals = [(status, error_of(body)["code"]) for status, body in answers]
+
+    # then they may not, and it stays unopened
+    assert refusals == [(403, "forbidden"), (403, "forbidden")]
+    draft.refresh_from_db()
+    assert draft.customer_opened_at is None
 
 
 def test_each_person_lists_exactly_the_orders_they_may_open(api, world):
