@@ -62,7 +62,7 @@ def _secret_key() -> str:
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when ATELIER_MODE=production")
-    # Development: generate once and keep it, so sessions and one-time links survive restarts.
+    # Development: generate once and keep it, so sessions and signed links survive restarts.
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "atelier.worker",
     "django_tasks_db",
     "ninja",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -111,8 +114,10 @@ MIDDLEWARE = [
     "atelier.documents.middleware.UploadRefusalMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "atelier.core.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "atelier.accounts.middleware.agents_use_a_second_factor",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -146,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "atelier.inbox.context_processors.unread_count",
+                "atelier.accounts.context_processors.second_factor_notice",
                 "atelier.documents.context_processors.upload_limits",
             ],
         },
@@ -168,8 +174,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # A file, not shared-cache memory: tests that use threads need real SQLite locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not shared-cache memory: tests that use threads need real SQLite locking. One per
+    # test run, so that two runs side by side never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -179,9 +186,55 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Accounts: django-allauth (login by e-mail and password or by a code sent to the address,
+# password reset, TOTP second factor with recovery codes). Nobody signs up: customers are created
+# by their first order, the others by an agent (atelier/accounts/adapter.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "atelier.accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# Addresses are the service's own (set by the order or the agent who created the account); signing
+# in by code or resetting the password proves one and marks it verified.
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Atelier: "
+# Failed logins are limited by atelier/accounts/throttle.py (pages and API alike, with a
+# Retry-After); allauth keeps its limits on codes and resets.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Atelier"
+# A code from the previous or next 30 s also works (slow typing, clock drift).
+MFA_TOTP_TOLERANCE = 1
+# Agents hold every permission and the admin: they must set up a second factor before anything
+# else. The demo turns this off for its agent (with a notice); production always has it.
+ATELIER_AGENT_MFA_REQUIRED = env_bool("ATELIER_AGENT_MFA_REQUIRED", PRODUCTION)
+# Failed login attempts allowed per account and per client address within the window (seconds),
+# counted in the shared cache; then 429 with Retry-After until the oldest counted failure ages out.
+ATELIER_LOGIN_FAILURES_PER_ACCOUNT = env_int("ATELIER_LOGIN_FAILURES_PER_ACCOUNT", 5)
+ATELIER_LOGIN_FAILURES_PER_ADDRESS = env_int("ATELIER_LOGIN_FAILURES_PER_ADDRESS", 20)
+ATELIER_LOGIN_FAILURE_WINDOW = env_int("ATELIER_LOGIN_FAILURE_WINDOW", 15 * 60)
+
+# The cache every web process shares (login throttling, allauth's limits): the database by
+# default, Redis when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "atelier_cache"}
+    )
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("ATELIER_TIME_ZONE", "America/New_York")
@@ -192,6 +245,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing one
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Development serves static files straight from the apps (no collectstatic), DEBUG on or off: the
+# demo runs with DEBUG off to show the site's own error pages (rundemo). Production serves the
+# collected, hashed files.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = Path(env_str("ATELIER_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: downloads go through a permission check
 # Uploads stream to temporary files here (atelier/documents/uploads.py), never into memory. On
@@ -282,7 +339,6 @@ ATELIER_BASE_URL = env_str("ATELIER_BASE_URL", "http://127.0.0.1:8000").rstrip("
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
 ATELIER_MAX_UPLOAD_FILES = env_int("ATELIER_MAX_UPLOAD_FILES", 20)  # per request
 ATELIER_REWARD_HOLD_DAYS = env_int("ATELIER_REWARD_HOLD_DAYS", 30)
-ATELIER_ACCESS_LINK_DAYS = env_int("ATELIER_ACCESS_LINK_DAYS", 30)
 ATELIER_REMINDER_DAYS = env_int("ATELIER_REMINDER_DAYS", 3)  # nudge about an unopened delivery
 ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each worker sweeps
 # E-mail delivery: attempts before giving up, the first retry's delay (doubling each time), and
@@ -294,6 +350,9 @@ ATELIER_EMAIL_LEASE_SECONDS = env_int("ATELIER_EMAIL_LEASE_SECONDS", 120)
 ATELIER_WEBHOOK_MAX_ATTEMPTS = env_int("ATELIER_WEBHOOK_MAX_ATTEMPTS", 8)
 ATELIER_WEBHOOK_RETRY_SECONDS = env_int("ATELIER_WEBHOOK_RETRY_SECONDS", 30)
 ATELIER_WEBHOOK_LEASE_SECONDS = env_int("ATELIER_WEBHOOK_LEASE_SECONDS", 60)
+# Webhooks go to public addresses only (atelier/webhooks/targets.py); these hosts (names or IP
+# literals, e.g. "127.0.0.1,localhost" for a local receiver) may be internal. Empty by default.
+ATELIER_WEBHOOK_ALLOWED_HOSTS = env_list("ATELIER_WEBHOOK_ALLOWED_HOSTS", [])
 # How long a signed download link (as sent in webhooks) works without logging in.
 ATELIER_DOWNLOAD_LINK_DAYS = env_int("ATELIER_DOWNLOAD_LINK_DAYS", 7)
 # Previews and revision diffs read files up to this size; larger ones are offered as downloads.

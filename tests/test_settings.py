@@ -74,6 +74,16 @@ def test_email_url_picks_the_transport(tmp_path):
     assert bad.returncode != 0 and "EMAIL_URL must be" in bad.stderr
 
 
+def test_webhooks_may_target_internal_hosts_only_when_listed(tmp_path):
+    show = "from django.conf import settings; print(settings.ATELIER_WEBHOOK_ALLOWED_HOSTS)"
+    default = manage("shell", "-c", show, tmp_path=tmp_path, ATELIER_WEBHOOK_ALLOWED_HOSTS="")
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip().splitlines()[-1] == "[]"
+    hosts = "127.0.0.1, localhost,"
+    listed = manage("shell", "-c", show, tmp_path=tmp_path, ATELIER_WEBHOOK_ALLOWED_HOSTS=hosts)
+    assert listed.stdout.strip().splitlines()[-1] == "['127.0.0.1', 'localhost']"
+
+
 @pytest.mark.parametrize("debug", ["1", "0"])
 def test_every_log_line_is_printed_once(tmp_path, debug):
     # Django's loggers (a 404 warning from django.request) and ours, as a running server logs

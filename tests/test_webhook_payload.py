@@ -10,7 +10,7 @@ from atelier.webhooks.models import Delivery
 
 def test_a_webhooks_order_is_the_order_an_agent_reads_over_the_api(world):
     # given an endpoint for every event, and an order that went through a whole flow
-    hooks.create_endpoint(actor=world.agent, url="https://example.com/hooks", events=["*"])
+    hooks.create_endpoint(actor=world.agent, url="https://93.184.215.14/hooks", events=["*"])
     order = world.delivered()
     actions.complete_order(order, actor=world.customer)
 

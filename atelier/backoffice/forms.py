@@ -156,6 +156,7 @@ SUBJECT_FIELDS = {"triage": "request", "decide_fee": "fee", "resolve_flag": "fla
 DONE = {
     "assign": "Expert assigned; they have been told.",
     "invite": "Invitations sent.",
+    "link": "Linked order saved.",
     "offer_linked": "The linked order was offered to the pros who missed this one.",
     "triage": "Revision request triaged.",
     "decide_fee": "Fee request decided.",
@@ -237,6 +238,7 @@ def order_panels(
         panels.append(_panel(order, "assign"))
         if order.assignment != Order.Assignment.DIRECT:
             panels.append(_panel(order, "invite"))
+    panels.append(_panel(order, "link"))
     if order.linked_order_id and order.expert_id:
         panels.append(_panel(order, "offer_linked"))
     panels += [_panel(order, "triage", r) for r in dossier.pending_triage]

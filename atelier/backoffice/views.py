@@ -17,6 +17,7 @@ from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import actions
 from atelier.orders.models import Flag, Order
+from atelier.orders.timeline import timeline
 from atelier.orders.views.common import attempt, order_or_404, paginate
 
 from . import queries
@@ -86,6 +87,7 @@ def _render_order(request: HttpRequest, order: Order, *, failed: Panel | None = 
     context = {
         "order": order,
         "d": dossier,
+        "timeline": timeline(request.user, order, dossier.events),
         "panels": panels,
         "expert_q": expert_q,
         "picker": queries.invite_picker(order, expert_q, ticked),

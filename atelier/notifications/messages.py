@@ -40,7 +40,10 @@ def _cap(text: str) -> str:
 
 
 def _delivered(n: Notification, t: str, c: dict) -> str:
-    if c.get("kind") == "revision":
+    # By what reached the customer (`delivery`), not the expert's count with QC's rounds
+    # (`kind`, which rows written before `delivery` existed still carry).
+    later = c["delivery"] > 1 if "delivery" in c else c.get("kind") == "revision"
+    if later:
         return f"A revision of {t} is ready"
     return f"Your delivery of {t} is ready"
 
@@ -49,6 +52,34 @@ def _revision_requested(n: Notification, t: str, c: dict) -> str:
     if c.get("needs_triage"):
         return _with(f"A revision request on {t} needs triage", c.get("comments"))
     return _with(f"The customer asked for a revision of {t}", c.get("comments"))
+
+
+def _closable(n: Notification, t: str, c: dict) -> str:
+    if c.get("needs_agent"):
+        return f"{_cap(t)} is past its closing date, but an agent must close it"
+    return _with(f"You can close {t} now", c.get("reason"))
+
+
+def _reopened(n: Notification, t: str, c: dict) -> str:
+    line = f"{_cap(t)} was reopened"
+    back_to = c.get("back_to")  # "expert" or "customer": where the work goes
+    if back_to in ("expert", "customer") and n.order_id and n.order:
+        mine = n.recipient_id == getattr(n.order, f"{back_to}_id")
+        whom = "you" if mine else f"the {back_to}"
+        if back_to == "expert":
+            next_step = "for a revision"
+        else:
+            next_step = "to complete it or ask for a revision"
+        line += f" and is back with {whom} {next_step}"
+    return _with(line, c.get("reason"))
+
+
+def _comment_posted(n: Notification, t: str, c: dict) -> str:
+    line = f"{c.get('author', 'Someone')} commented on {t}"
+    files = c.get("files") or []
+    if files:
+        line += f" and attached {', '.join(files)}"
+    return _with(line, c.get("body"))
 
 
 def _invited(n: Notification, t: str, c: dict) -> str:
@@ -83,16 +114,14 @@ LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     ),
     E.COMPLETED: lambda n, t, c: f"{_cap(t)} is completed",
     E.FAREWELL: lambda n, t, c: f"Your final documents for {t} are ready",
-    E.REOPENED: lambda n, t, c: _with(f"{_cap(t)} was reopened", c.get("reason")),
+    E.REOPENED: _reopened,
     E.CANCELLED: lambda n, t, c: _with(f"{_cap(t)} was cancelled", c.get("reason")),
     E.FLAG_RAISED: lambda n, t, c: _with(
         f"{c.get('raised_by', 'Atelier')} flagged {t} ({c.get('kind', 'flag')})", c.get("note")
     ),
     E.REWARD_RELEASED: lambda n, t, c: f"Your reward of {_money(c)} for {t} was released",
-    E.COMMENT_POSTED: lambda n, t, c: _with(
-        f"{c.get('author', 'Someone')} commented on {t}", c.get("body")
-    ),
-    E.CLOSABLE: lambda n, t, c: _with(f"You can close {t} now", c.get("reason")),
+    E.COMMENT_POSTED: _comment_posted,
+    E.CLOSABLE: _closable,
     E.DELIVERY_REMINDER: lambda n, t, c: f"Your delivery for {t} is waiting for you",
 }
 

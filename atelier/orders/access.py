@@ -32,14 +32,56 @@ def visible_orders(user: User) -> QuerySet[Order]:
     return Order.objects.filter(seen).distinct()
 
 
+# QC's rounds are invisible to the customer (DESIGN rule 3), on the order's timeline and in the
+# event log: they see the work go to QC once and come out as a delivery, never QC's decisions
+# nor the work going back to QC after a send-back. The same rule twice, for one event and as a
+# query, side by side.
+QC_VERBS = frozenset({"qc.approved", "qc.revision_requested"})
+QC_ROUNDS = Q(verb__in=QC_VERBS) | Q(verb="submission.sent_to_qc", details__resubmitted=True)
+
+
+def is_qc_round(event: Event) -> bool:
+    return event.verb in QC_VERBS or (
+        event.verb == "submission.sent_to_qc" and event.details.get("resubmitted") is True
+    )
+
+
+def actor_known_to(user: User, event: Event) -> User | None:
+    """Who did `event`, as far as `user` may know: the customer knows themselves, their expert
+    and Atelier's agents, not QC's reviewers (rule 3); None reads as Atelier."""
+    actor, order = event.actor, event.order
+    if actor is None or user.is_agent or user.pk != order.customer_id:
+        return actor
+    if actor.is_agent or actor.pk in (order.customer_id, order.expert_id):
+        return actor
+    return None
+
+
+def audience(user: User, order: Order) -> str:
+    """Who `user` is when reading `order`: "agent", "customer", "expert" (the order's),
+    "reviewer" (QC), or "pro" (invited, deciding). An agent reads as an agent, whatever else
+    they are; pages and the API word and number things for this reader."""
+    if user.is_agent:
+        return "agent"
+    if user.pk == order.customer_id:
+        return "customer"
+    if user.pk == order.expert_id:
+        return "expert"
+    if user.is_reviewer and order.qc_required:
+        return "reviewer"
+    return "pro"
+
+
 def followed_events(user: User) -> QuerySet[Event]:
     """The event log `user` may follow: everything for agents; for a customer or an expert,
-    every event of the orders they are a party to (the order's timeline, as its parties read it)."""
+    every event of the orders they are a party to (the order's timeline, as its parties read it;
+    customers without QC's rounds)."""
     if not _active(user):
         return Event.objects.none()
     if user.is_agent:
         return Event.objects.all()
-    return Event.objects.filter(Q(order__customer=user) | Q(order__expert=user))
+    as_customer = Q(order__customer=user) & ~QC_ROUNDS
+    return Event.objects.filter(as_customer | Q(order__expert=user))
 
 
 def may_see_event_details(user: User) -> bool:
@@ -95,6 +137,25 @@ def may_change_closed(user: User, order: Order) -> bool:
     return order.status not in CLOSED_STATUSES or user.is_agent
 
 
+# What parts of an order its readers see (pages and API alike). Someone who may see the order but
+# not the part is refused (403: NotAllowed); the order itself stays a 404 for outsiders.
+def may_see_customer(user: User, order: Order) -> bool:
+    """Who placed the order: its parties and QC. A pro who is only invited reads the brief to
+    decide, not who wrote it."""
+    return is_party(user, order) or (user.is_reviewer and order.qc_required)
+
+
+def may_read_thread(user: User, order: Order) -> bool:
+    """The conversation between the customer and the expert, with its files: its parties only,
+    not QC, not invited pros."""
+    return is_party(user, order)
+
+
+def may_read_timeline(user: User, order: Order) -> bool:
+    """The order's timeline: its parties and QC, not invited pros."""
+    return is_party(user, order) or (user.is_reviewer and order.qc_required)
+
+
 # One predicate per action. They answer "may this person do this kind of thing to this order";
 # whether the order's state allows it now is the action's business.
 def may_create_order_for(user: User, customer: User) -> bool:
@@ -113,6 +174,12 @@ def may_invite(user: User, order: Order) -> bool:
     return user.is_agent
 
 
+def may_link_orders(user: User, order: Order) -> bool:
+    """Linking an order to its follow-up (a translation's proofreading, offered to the pros who
+    missed the first: rule 1) is an agent's tool."""
+    return user.is_agent
+
+
 def may_submit(user: User, order: Order) -> bool:
     return user.pk == order.expert_id
 
@@ -120,6 +187,11 @@ def may_submit(user: User, order: Order) -> bool:
 def may_review(user: User, order: Order) -> bool:
     # A reviewer never approves their own work.
     return user.is_reviewer and order.qc_required and user.pk != order.expert_id
+
+
+def may_open_delivery(user: User, order: Order) -> bool:
+    """Rule 8 asks whether the customer has read the latest delivery: only they can say so."""
+    return user.pk == order.customer_id
 
 
 def may_request_revision(user: User, order: Order) -> bool:
@@ -144,6 +216,11 @@ def may_request_close(user: User, order: Order) -> bool:
 
 def may_comment(user: User, order: Order) -> bool:
     return is_party(user, order)
+
+
+def may_answer_invitation(user: User, invitation: Invitation) -> bool:
+    """Only the invited pro accepts or declines; agents see every invitation but assign instead."""
+    return invitation.expert_id == user.pk
 
 
 def may_flag(user: User, order: Order, kind: str) -> bool:
@@ -201,7 +278,7 @@ def can_download(user: User, file: OrderFile) -> bool:
         return can_see_submission(user, file.submission)
     if file.comment_id:
         # The thread is the parties' (reviewers do not read it, on the pages or the API).
-        return can_see_order(user, order) and is_party(user, order)
+        return can_see_order(user, order) and may_read_thread(user, order)
     if file.revision_request_id:
         return can_see_order(user, order) and (is_party(user, order) or user.is_reviewer)
     # Customer documents: the parties and QC, not pros who are merely invited.

@@ -136,7 +136,8 @@ class OrderAdmin(admin.ModelAdmin):
         FlagInline,
         EventInline,
     ]
-    editable_after_creation = ["title", "instructions", "due_at", "linked_order"]
+    # The linked order changes through its action (the "Link a follow-up order" button).
+    editable_after_creation = ["title", "instructions", "due_at"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

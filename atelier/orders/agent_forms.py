@@ -37,8 +37,33 @@ class InviteForm(OrderForm):
     )
 
 
+class LinkForm(OrderForm):
+    linked_order = forms.ModelChoiceField(
+        Order.objects.all(),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1}),
+        label="Linked order #",
+        help_text="The follow-up order's number (a translation's proofreading, offered to the pros "
+        "who miss this one). Empty: unlink.",
+        error_messages={"invalid_choice": "There is no order with this number."},
+    )
+
+    def __init__(self, order, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("linked_order", order.linked_order_id)
+        super().__init__(order, *args, **kwargs)
+
+
 class ReasonForm(OrderForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(ReasonForm):
+    back_to = forms.ChoiceField(
+        label="Where the work goes",
+        choices=actions.ReopenTo.choices,
+        widget=forms.RadioSelect,
+        help_text="The customer and the expert are told, with your reason.",
+    )
 
 
 class ConfirmForm(OrderForm):
@@ -131,6 +156,12 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
             lambda o, u, d: actions.invite_experts(o, actor=u, experts=list(d["experts"])),
         ),
         AgentAction(
+            "link",
+            "Link a follow-up order",
+            LinkForm,
+            lambda o, u, d: actions.link_order(o, actor=u, linked=d["linked_order"]),
+        ),
+        AgentAction(
             "offer_linked",
             "Offer the linked order to the pros who missed this one",
             ConfirmForm,
@@ -210,8 +241,10 @@ AGENT_ACTIONS: dict[str, AgentAction] = {
         AgentAction(
             "reopen",
             "Reopen",
-            ReasonForm,
-            lambda o, u, d: actions.reopen_order(o, actor=u, reason=d["reason"]),
+            ReopenForm,
+            lambda o, u, d: actions.reopen_order(
+                o, actor=u, reason=d["reason"], back_to=d["back_to"]
+            ),
         ),
         AgentAction(
             "cancel",

@@ -10,7 +10,8 @@ from django.urls import reverse
 from atelier.accounts.models import User
 from atelier.core import clock
 
-from .models import Invitation, Order, RevisionRequest, Submission
+from .models import Invitation, Order, Submission
+from .queries import Party, close_blockers, whose_move, with_close_facts, with_move_facts
 from .workflow import DELIVERED_STATUSES, S
 
 DONE_LIMIT = 10
@@ -29,6 +30,7 @@ class Row:
     status_label: str
     due_at: datetime | None
     next_at: datetime | None  # when the expert may close it (expert hub)
+    note: str = ""  # why it is in its group, when the group alone does not say
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Group:
     rows: list[Row]
 
 
-def _order_row(order: Order) -> Row:
+def _order_row(order: Order, note: str = "") -> Row:
     return Row(
         title=order.title,
         url=reverse("order-detail", args=[order.pk]),
@@ -51,9 +53,8 @@ def _order_row(order: Order) -> Row:
         status_label=order.get_status_display(),
         due_at=order.due_at,
         # Only where the expert closes (expert hub), and only while there is something to close.
-        next_at=order.closable_at
-        if order.expert_may_close and order.status != Order.Status.COMPLETED
-        else None,
+        next_at=order.expert_closable_at if order.status != Order.Status.COMPLETED else None,
+        note=note,
     )
 
 
@@ -90,32 +91,34 @@ def expert_dashboard(expert: User, *, now: datetime | None = None) -> list[Group
         .select_related("order__service")
         .order_by("-created_at")
     )
-    active = (
-        Order.objects.filter(expert=expert)
-        .exclude(status__in=[S.COMPLETED, S.CANCELLED])
-        .select_related("service")
-        .annotate(
-            has_submission=Exists(Submission.objects.filter(order=OuterRef("pk"))),
-            has_open_request=Exists(
-                RevisionRequest.objects.filter(
-                    order=OuterRef("pk"), status=RevisionRequest.Status.OPEN
-                )
-            ),
+    active = with_close_facts(
+        with_move_facts(
+            Order.objects.filter(expert=expert)
+            .exclude(status__in=[S.COMPLETED, S.CANCELLED])
+            .select_related("service")
+            .annotate(has_submission=Exists(Submission.objects.filter(order=OuterRef("pk"))))
         )
     )
-    new, revision, closable, waiting, in_qc = [], [], [], [], []
+    new, revision, closable, ask_agent, waiting, with_agent, in_qc = [], [], [], [], [], [], []
     for order in sorted(active, key=_by_due):
-        if order.status == S.IN_PROGRESS:
-            # Back in progress with a submission: QC sent the first draft back.
-            (revision if order.has_submission else new).append(order)
-        elif order.status == S.REVISION_REQUESTED:
-            # Without an open request it waits for an agent's triage or the customer's fee.
-            (revision if order.has_open_request else waiting).append(order)
-        elif order.status == S.IN_QC:
-            in_qc.append(order)
-        elif order.status in DELIVERED_STATUSES:
-            is_closable = order.expert_may_close and order.closable_at and order.closable_at <= now
-            (closable if is_closable else waiting).append(order)
+        match whose_move(order):
+            case Party.EXPERT:
+                # Back in progress with a submission: QC sent the first draft back.
+                is_new = order.status == S.IN_PROGRESS and not order.has_submission
+                (new if is_new else revision).append(_order_row(order))
+            case Party.QC:
+                in_qc.append(_order_row(order))
+            case Party.AGENT:
+                with_agent.append(_order_row(order))
+            case Party.CUSTOMER:
+                due = order.expert_closable_at is not None and order.expert_closable_at <= now
+                if not (due and order.status in DELIVERED_STATUSES):
+                    waiting.append(_order_row(order))
+                # The close action's own question (rule 8): may the expert close it alone?
+                elif blockers := close_blockers(order):
+                    ask_agent.append(_order_row(order, " ".join(blockers)))
+                else:
+                    closable.append(_order_row(order))
     done = (
         Order.objects.filter(expert=expert, status=S.COMPLETED)
         .select_related("service")
@@ -127,35 +130,51 @@ def expert_dashboard(expert: User, *, now: datetime | None = None) -> list[Group
             "New",
             "Invitations waiting for your answer, and orders to start.",
             "No new invitations or orders.",
-            [_invitation_row(i) for i in invitations] + _rows(new),
+            [_invitation_row(i) for i in invitations] + new,
         ),
         Group(
             "revision",
             "Revision requested",
             "The customer asked for changes, or QC sent your work back.",
             "No revisions to make.",
-            _rows(revision),
+            revision,
         ),
         Group(
             "closable",
             "Closable now",
-            "Delivered long enough ago that you may close them with a farewell.",
+            "Delivered long enough ago, and opened by the customer: you may close them with a "
+            "farewell.",
             "Nothing to close right now.",
-            _rows(closable),
+            closable,
+        ),
+        Group(
+            "ask_agent",
+            "Ask an agent to close",
+            "Past their closing date, but you cannot close them alone (each says why): ask an "
+            "agent to close them with “Request close” on the order's work tab.",
+            "Nothing for an agent to close.",
+            ask_agent,
         ),
         Group(
             "waiting",
             "Waiting on the customer",
-            "Delivered: the customer reviews your work (or an agent looks at their request).",
+            "Delivered: the customer reviews your work, or answers a quoted fee.",
             "Nothing waiting on a customer.",
-            _rows(waiting),
+            waiting,
+        ),
+        Group(
+            "with_agent",
+            "Waiting on an agent",
+            "An agent checks the customer's revision request before it comes to you.",
+            "Nothing waiting on an agent.",
+            with_agent,
         ),
         Group(
             "in_qc",
             "In QC",
             "A reviewer checks your submission before the customer sees it.",
             "Nothing in QC.",
-            _rows(in_qc),
+            in_qc,
         ),
         Group(
             "done",

@@ -1,35 +1,70 @@
 """The read side: what a person may see, shaped for pages."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from atelier.accounts.models import User
 
-from . import access
-from .models import Order, OrderFile, RevisionRequest, Submission
+from . import access, rules
+from .models import Flag, Order, OrderFile, RevisionRequest, Submission
 
 S = Order.Status
 
 
+def with_move_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """`orders` with what `whose_move` reads of their revision requests, in the same query."""
+    requests = RevisionRequest.objects.filter(order=OuterRef("pk"))
+    return orders.annotate(
+        pending_triage=Exists(requests.filter(status=RevisionRequest.Status.PENDING_TRIAGE)),
+        awaiting_fee=Exists(requests.filter(status=RevisionRequest.Status.AWAITING_FEE)),
+    )
+
+
 def customer_orders(user: User) -> QuerySet[Order]:
     """The customer's own orders, newest first, with what `next_move` needs."""
-    return (
-        Order.objects.filter(customer=user)
-        .select_related("service", "expert")
-        .annotate(
-            pending_triage=Count(
-                "revision_requests",
-                filter=Q(revision_requests__status=RevisionRequest.Status.PENDING_TRIAGE),
-            ),
-            awaiting_fee=Count(
-                "revision_requests",
-                filter=Q(revision_requests__status=RevisionRequest.Status.AWAITING_FEE),
-            ),
-        )
-        .order_by("-created_at", "-pk")
-    )
+    return with_move_facts(
+        Order.objects.filter(customer=user).select_related("service", "expert")
+    ).order_by("-created_at", "-pk")
+
+
+class Party(StrEnum):
+    """Whose move an order waits for."""
+
+    CUSTOMER = "customer"
+    EXPERT = "expert"
+    AGENT = "agent"
+    QC = "qc"
+    PROS = "pros"  # the pros invited to take it
+    NOBODY = ""  # completed or cancelled
+
+
+def whose_move(order: Order) -> Party:
+    """Who the order waits for: the one answer to "whose move" that every page and list uses.
+    Reads the `with_move_facts` annotations when the order has them, else asks the database."""
+    match order.status:
+        case S.OPEN:
+            return Party.AGENT
+        case S.INVITED:
+            return Party.PROS
+        case S.IN_PROGRESS:
+            return Party.EXPERT
+        case S.IN_QC:
+            return Party.QC
+        case S.DELIVERED | S.REVISION_SUBMITTED:
+            return Party.CUSTOMER
+        case S.REVISION_REQUESTED:
+            if not hasattr(order, "pending_triage"):
+                order = with_move_facts(Order.objects.filter(pk=order.pk)).get()
+            if order.pending_triage:
+                return Party.AGENT  # triage
+            if order.awaiting_fee:
+                return Party.CUSTOMER  # a quoted fee to accept or decline
+            return Party.EXPERT
+    return Party.NOBODY
 
 
 @dataclass(frozen=True)
@@ -37,41 +72,123 @@ class NextMove:
     who: str  # "you", "the expert", "QC", "an agent", "the invited pros", or "" when done
     what: str  # what they do next, said so that "<who> to <what>" reads well
     when: datetime | None = None  # the next date that matters, if any
+    when_label: str = ""  # what that date is, said so that "<when_label> <date>" reads well
 
 
 def next_move(order: Order, *, viewer: User) -> NextMove:
-    """Whose move it is on `order` and what they are expected to do, from `viewer`'s side.
-    Uses the `pending_triage` / `awaiting_fee` annotations of `customer_orders` when present."""
-    mine = viewer.pk == order.customer_id
-    customer = "you" if mine else "the customer"
+    """Whose move it is on `order` and what they are expected to do, from `viewer`'s side."""
+    party = whose_move(order)
+    customer = "you" if viewer.pk == order.customer_id else "the customer"
     expert = "you" if viewer.pk == order.expert_id else "the expert"
-    match order.status:
-        case S.OPEN:
-            return NextMove("an agent", "find an expert", order.due_at)
-        case S.INVITED:
-            return NextMove("the invited pros", "accept the order", order.due_at)
-        case S.IN_PROGRESS:
-            return NextMove(expert, "work on the first delivery", order.due_at)
-        case S.IN_QC:
-            return NextMove("QC", "check the delivery", order.due_at)
-        case S.DELIVERED | S.REVISION_SUBMITTED:
-            if order.expert_may_close:
-                return NextMove(customer, "review the delivery", order.closable_at)
-            return NextMove(customer, "complete the order or ask for a revision", None)
-        case S.REVISION_REQUESTED:
-            if getattr(order, "pending_triage", 0):
-                return NextMove("an agent", "check the revision request", None)
-            if getattr(order, "awaiting_fee", 0):
-                return NextMove(customer, "accept or decline the quoted fee", None)
-            return NextMove(expert, "work on the revision", order.due_at)
+    due = {"when": order.due_at, "when_label": "due"} if order.due_at else {}
+    match party:
+        case Party.AGENT if order.status == S.OPEN:
+            return NextMove("an agent", "find an expert", **due)
+        case Party.AGENT:
+            return NextMove("an agent", "check the revision request")
+        case Party.PROS:
+            return NextMove("the invited pros", "accept the order", **due)
+        case Party.QC:
+            return NextMove("QC", "check the delivery", **due)
+        case Party.EXPERT if order.status == S.IN_PROGRESS:
+            return NextMove(expert, "work on the first delivery", **due)
+        case Party.EXPERT:
+            return NextMove(expert, "work on the revision", **due)
+        case Party.CUSTOMER if order.status == S.REVISION_REQUESTED:
+            return NextMove(customer, "accept or decline the quoted fee")
+        case Party.CUSTOMER if order.expert_closable_at:
+            closer = "you" if expert == "you" else "the expert"
+            return NextMove(
+                customer,
+                "review the delivery",
+                order.expert_closable_at,
+                f"{closer} may close it from",
+            )
+        case Party.CUSTOMER:
+            return NextMove(customer, "complete the order or ask for a revision")
     return NextMove("", f"Nothing to do: the order is {order.get_status_display().lower()}.")
 
 
+# --- closing with care (rule 8) ----------------------------------------------------------------
+
+
+def with_close_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """`orders` with what `close_blockers` reads, in the same query."""
+    latest = Submission.objects.filter(order=OuterRef("pk"), delivered_at__isnull=False)
+    concern = Flag.objects.filter(
+        order=OuterRef("pk"),
+        kind=Flag.Kind.CONCERN,
+        raised_by=OuterRef("customer"),
+        resolved_at__isnull=True,
+    )
+    return orders.annotate(
+        latest_delivery_opened_at=Subquery(
+            latest.order_by("-number").values("customer_opened_at")[:1]
+        ),
+        open_concern=Exists(concern),
+    )
+
+
+def close_blockers(order: Order) -> list[str]:
+    """Why the expert may not close `order` alone (rule 8), for an order fetched through
+    `with_close_facts`: the close action, the dashboard and the "closable" e-mail all ask this."""
+    return rules.close_blockers(
+        latest_delivery_opened=order.latest_delivery_opened_at is not None,
+        open_revision_request=order.status == S.REVISION_REQUESTED,
+        open_concern=order.open_concern,
+    )
+
+
+# --- submissions as each reader knows them -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionName:
+    """A submission as its reader counts it: "Draft #1", "Revision #2"."""
+
+    number: int
+    kind: str  # a Submission.Kind value
+
+    def __str__(self) -> str:
+        return f"{Submission.Kind(self.kind).label} #{self.number}"
+
+
+def _name(number: int) -> SubmissionName:
+    # The first is the draft, every later one a revision (rule 2).
+    kind = Submission.Kind.DRAFT if number == 1 else Submission.Kind.REVISION
+    return SubmissionName(number, kind)
+
+
+def delivery_numbers(order: Order) -> dict[int, int]:
+    """Each delivered submission's place among what reached the customer: submission number →
+    1, 2, … QC rounds are invisible to the customer (rule 3), so with QC the customer's first
+    delivery may be the expert's second submission."""
+    delivered = order.submissions.filter(delivered_at__isnull=False).order_by("number")
+    return {
+        number: n for n, number in enumerate(delivered.values_list("number", flat=True), start=1)
+    }
+
+
+def submission_names(user: User, order: Order, numbers: Iterable[int]) -> dict[int, SubmissionName]:
+    """How `user` names the submissions numbered `numbers`: the customer by delivery (1st, 2nd
+    delivery: "Draft #1", "Revision #2"), everyone else by the expert's own count. A submission
+    the customer never received has no name for them."""
+    if access.audience(user, order) != "customer":
+        return {n: _name(n) for n in numbers}
+    delivered = delivery_numbers(order)
+    return {n: _name(delivered[n]) for n in numbers if n in delivered}
+
+
 def visible_submissions(user: User, order: Order) -> list[Submission]:
-    """Every submission of `order` that `user` may see, newest first, files prefetched."""
+    """Every submission of `order` that `user` may see, newest first, files prefetched, each
+    with `shown` (its SubmissionName for this reader)."""
     submissions = order.submissions.prefetch_related("files", "reviews").order_by("-number")
     # Who sees an undelivered (in-QC) submission is decided in access.py alone (rule 3).
-    return [s for s in submissions if access.can_see_submission(user, s)]
+    visible = [s for s in submissions if access.can_see_submission(user, s)]
+    names = submission_names(user, order, [s.number for s in visible])
+    for submission in visible:
+        submission.shown = names[submission.number]
+    return visible
 
 
 def final_submission(user: User, order: Order) -> Submission | None:
@@ -88,3 +205,10 @@ def final_documents(order: Order) -> list[OrderFile]:
     """What closing shows as final (rule 8): the files of the latest delivery."""
     latest = latest_delivery(order)
     return list(latest.files.all()) if latest else []
+
+
+def customer_documents(user: User, order: Order) -> list[OrderFile]:
+    """The documents the customer gave with the order, as far as `user` may download them (a pro
+    who is only invited sees none of them, as in the API)."""
+    documents = order.files.filter(submission=None, revision_request=None, comment=None)
+    return [f for f in documents.select_related("order") if access.can_download(user, f)]

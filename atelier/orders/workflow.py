@@ -27,8 +27,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {S.IN_QC, S.REVISION_SUBMITTED, S.DELIVERED, S.COMPLETED, S.CANCELLED}
     ),
     S.REVISION_SUBMITTED: frozenset({S.REVISION_REQUESTED, S.COMPLETED, S.CANCELLED}),
-    # An agent reopens to what the customer had before completion.
-    S.COMPLETED: frozenset({S.DELIVERED, S.REVISION_SUBMITTED}),
+    # An agent reopens: back to the customer's decision on what they had, or back to the
+    # expert for a revision.
+    S.COMPLETED: frozenset({S.DELIVERED, S.REVISION_SUBMITTED, S.REVISION_REQUESTED}),
     S.CANCELLED: frozenset(),
 }
 

@@ -62,7 +62,7 @@ def order_facts(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "completed_at": order.completed_at,
-        "closable_at": order.closable_at,
+        "closable_at": order.expert_closable_at,  # null where the expert does not close
         "linked_order": order.linked_order_id,
         "url": f"{settings.ATELIER_BASE_URL}/orders/{order.pk}/",
     }

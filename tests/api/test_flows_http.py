@@ -22,7 +22,8 @@ Expert hub (direct, the expert closes with a farewell once eligible)
   agent     POST /orders {..., expert_may_close: true}, POST /orders/{id}/assign
   expert    POST /orders/{id}/submissions                                       201 delivered
   expert    GET  /orders/{id}/close        closable false, closable_at, reason, needs_agent
-  customer  GET  /orders/{id}/submissions  (reading the delivery opens it)
+  customer  GET  /orders/{id}/submissions  (listing opens nothing: needs_agent still true)
+  customer  POST /submissions/{id}/open    (opening is its own act)
   ... seven days pass ...
   expert    GET  /orders/{id}/close        closable true, farewell_template
   expert    POST /orders/{id}/close {message: the template, link line changed}  400
@@ -246,7 +247,10 @@ def test_expert_hub_over_http(people, time_passes):
     assert (reply.status, reply.body["error"]["code"]) == (409, "needs_agent")
 
     # The customer opens the delivery: what remains is the calendar.
-    assert people.customer.get(f"/orders/{oid}/submissions").body[0]["customer_opened_at"]
+    [delivery] = people.customer.get(f"/orders/{oid}/submissions").body
+    assert delivery["customer_opened_at"] is None
+    assert people.expert.get(f"/orders/{oid}/close").body["needs_agent"] is True
+    assert people.customer.post(f"/submissions/{delivery['id']}/open").body["customer_opened_at"]
     info = people.expert.get(f"/orders/{oid}/close").body
     assert (info["closable"], info["needs_agent"], info["blockers"]) == (False, False, [])
     reply = people.expert.post(f"/orders/{oid}/close", json={"message": info["farewell_template"]})

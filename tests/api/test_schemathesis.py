@@ -14,9 +14,10 @@ The document is the live server's /api/v1/openapi.json: schemathesis builds its 
 collection time, before any server runs, so it reads the document in-process, and the run
 checks once that the live server serves that very document.
 
-Checks: schemathesis's not_a_server_error, response_schema_conformance and
-content_type_conformance, and our own errors_in_the_api_shape. (status_code_conformance is not
-used: the document declares only the successful answers, not the 4xx ones.)
+Checks: schemathesis's not_a_server_error, status_code_conformance (every answer's status is
+one the operation declares: its errors too, api/openapi.py), response_schema_conformance (the
+errors' shape included) and content_type_conformance, and our own errors_in_the_api_shape (for
+the answers no operation declares, such as 405 to a method a path does not have).
 """
 
 import time
@@ -28,7 +29,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from atelier.api.api import api
 from atelier.catalog.models import Service
@@ -66,8 +71,8 @@ CONFIG = {
 
 
 def errors_in_the_api_shape(ctx, response, case) -> None:
-    """DESIGN, "Public API": every error is JSON, {"error": {"code": ..., "message": ...}}.
-    (The document declares only the successful answers, so schemathesis cannot check this.)"""
+    """DESIGN, "Public API": every error is JSON, {"error": {"code": ..., "message": ...}},
+    whether or not its operation declares it (a wrong method, an unknown path)."""
     if response.status_code < 400:
         return
     content_type = (response.headers.get("content-type") or [""])[0]
@@ -81,6 +86,7 @@ def errors_in_the_api_shape(ctx, response, case) -> None:
 
 CHECKS = [
     not_a_server_error,
+    status_code_conformance,
     response_schema_conformance,
     content_type_conformance,
     errors_in_the_api_shape,
@@ -126,7 +132,7 @@ def onto_existing_names(context, body):
             steered[name] = steer(name, value, len(value))
         elif name == "experts" and isinstance(value, list):
             steered[name] = [steer("expert", v, len(v)) if isinstance(v, str) else v for v in value]
-        elif name == "order" and isinstance(value, int) and not isinstance(value, bool):
+        elif name in {"order", "linked_order"} and type(value) is int:
             steered[name] = steer("order_id", value, abs(value))
     return steered
 

@@ -81,7 +81,7 @@ def test_anonymous_visitor_is_asked_to_log_in(client, world):
     for _method, url in console_urls(world):
         response = client.get(url)
         assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+        assert response.url.startswith(reverse("account_login"))
 
 
 # --- all orders --------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_order_page_shows_everything_an_agent_needs(agent, world):
         "Twice the length",
         "Thanks so far",
         "Excessive revisions",
-        "order.created",
+        "created the order",  # the timeline, as sentences
         "Reward earned",  # the ledger: earned at the first QC approval
         "Decide a fee request",
     ]:
@@ -467,13 +467,32 @@ def test_agent_completes_only_with_confirmation(agent, world):
     assert reload(order).status == S.COMPLETED
 
 
-def test_agent_reopens_with_a_reason(agent, world):
+def test_agent_reopens_with_a_reason_and_says_where_the_work_goes(agent, world):
     order = world.delivered()
     actions.complete_order(order, actor=world.customer)
-    assert act(agent, order, "reopen", reason="").status_code == 200
+    assert act(agent, order, "reopen", reason="", back_to="customer").status_code == 200
     assert reload(order).status == S.COMPLETED
-    assert act(agent, order, "reopen", reason="The customer found a typo").status_code == 302
+    unsaid = act(agent, order, "reopen", reason="The customer found a typo")
+    assert unsaid.status_code == 200 and panel(unsaid, "reopen").form.errors["back_to"]
+    assert reload(order).status == S.COMPLETED
+    response = act(agent, order, "reopen", reason="The customer found a typo", back_to="customer")
+    assert response.status_code == 302
     assert reload(order).status == S.DELIVERED
+
+
+def test_agent_reopens_back_to_the_expert_who_can_submit_at_once(agent, world):
+    # given a completed order
+    order = world.delivered()
+    actions.complete_order(order, actor=world.customer)
+
+    # when an agent reopens it back to the expert from the console
+    response = act(agent, order, "reopen", reason="Fix the phone number", back_to="expert")
+
+    # then the expert has a revision request to answer and can submit straight away
+    assert response.status_code == 302
+    assert reload(order).status == S.REVISION_REQUESTED
+    world.submit(order, 2)
+    assert reload(order).status == S.REVISION_SUBMITTED
 
 
 def test_agent_cancels_only_with_confirmation(agent, world):
@@ -537,6 +556,50 @@ def test_agent_offers_the_linked_order_to_the_pros_who_missed_it(agent, world):
     # and offering again is refused with the engine's message
     again = act(agent, translation, "offer_linked", confirm="on")
     assert "Nobody missed this order, or they are all invited already." in again.text
+
+
+def test_agent_links_an_order_to_its_follow_up_then_unlinks_it(agent, world):
+    # given a taken translation speedy and a proofreading order, not linked
+    proofreading = world.order(Order.Flow.MARKETPLACE, title="Proofread")
+    translation = world.assigned(Order.Flow.MARKETPLACE)
+    page = agent.get(reverse("console-order", args=[translation.pk]))
+    assert "offer_linked" not in {p.name for p in page.context["panels"]}
+
+    # when the agent links the proofreading from the order page
+    response = act(agent, translation, "link", linked_order=proofreading.pk)
+
+    # then it is linked, on the timeline, and the page offers it to the pros who missed this one
+    assert response.status_code == 302
+    assert reload(translation).linked_order == proofreading
+    event = translation.events.get(verb="order.linked")
+    assert (event.actor, event.details["linked_order"]) == (world.agent, proofreading.pk)
+    page = agent.get(response.url)
+    assert "Linked order saved." in page.text
+    assert panel(page, "link").form.initial["linked_order"] == proofreading.pk
+    assert "offer_linked" in {p.name for p in page.context["panels"]}
+
+    # and emptying the field unlinks it, on the timeline too
+    assert act(agent, translation, "link", linked_order="").status_code == 302
+    assert reload(translation).linked_order is None
+    assert translation.events.filter(verb="order.unlinked").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [("self", "An order cannot be linked to itself."), (999999, "There is no order with this")],
+)
+def test_a_bad_link_is_refused_beside_the_form(agent, world, number, message):
+    # given an order
+    order = world.order()
+    events = order.events.count()
+
+    # when the agent links it to itself, or to an order that does not exist
+    response = act(agent, order, "link", linked_order=order.pk if number == "self" else number)
+
+    # then the page says why beside the link form, and nothing changed
+    assert response.status_code == 200
+    assert message in response.text and panel(response, "link").form.errors
+    assert (reload(order).linked_order, order.events.count()) == (None, events)
 
 
 # --- flags inbox -------------------------------------------------------------------------------

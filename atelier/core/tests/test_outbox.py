@@ -43,7 +43,7 @@ def outbox(request, world, settings) -> Case:
             done="sent",
         )
     endpoint = hooks.create_endpoint(
-        actor=world.agent, url="https://example.com/hooks", events=["*"]
+        actor=world.agent, url="https://93.184.215.14/hooks", events=["*"]
     )
     return Case(webhooks.rows, lambda: emit_ping(endpoint), done="delivered")
 

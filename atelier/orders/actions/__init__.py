@@ -13,21 +13,20 @@ transaction, and raises a DomainError with a stable code when it cannot.
     closing        complete, close with farewell, request close, the link         rules 7-10
     conversation   comments and flags
     system         what the clock does: overdue, closable, reminders
-    agents         reopen, cancel, manual credit
+    agents         reopen, cancel, manual credit, link an order to its follow-up
 
 A module imports only from the modules above it in this list, never from one below. Callers use
 the names exported here: `from atelier.orders import actions`, then `actions.submit_work(...)`.
 """
 
-from .agents import cancel_order, credit_expert, reopen_order
+from .agents import ReopenTo, cancel_order, credit_expert, link_order, reopen_order
 from .closing import (
     FAREWELL_TEMPLATE,
     CloseInfo,
-    LinkOutcome,
     close_info,
     close_order,
     complete_order,
-    redeem_access_link,
+    find_access_link,
     request_close,
 )
 from .common import Upload
@@ -41,7 +40,7 @@ from .system import flag_overdue, remind_customer, tell_expert_closable
 __all__ = [
     "FAREWELL_TEMPLATE",
     "CloseInfo",
-    "LinkOutcome",
+    "ReopenTo",
     "Upload",
     "accept_invitation",
     "add_attachments",
@@ -54,15 +53,16 @@ __all__ = [
     "credit_expert",
     "decide_fee",
     "decline_invitation",
+    "find_access_link",
     "flag_overdue",
     "invite_experts",
+    "link_order",
     "mark_delivery_opened",
     "mark_file_opened",
     "offer_linked_order",
     "place_order",
     "post_comment",
     "raise_flag",
-    "redeem_access_link",
     "remind_customer",
     "reopen_order",
     "request_close",

@@ -159,7 +159,7 @@ def open_flag(order: Order, kind: str, *, actor: User | None, note: str) -> Flag
             )
     except IntegrityError:
         return None  # the same system flag was raised concurrently
-    record_event(order, "flag.raised", actor=actor, kind=kind, note=note)
+    record_event(order, "flag.raised", actor=actor, kind=kind, note=note, flag=flag.pk)
     notify(
         "flag_raised",
         agents(),

@@ -48,7 +48,7 @@ def post_comment(order: Order, *, actor: User, body: str, files: Sequence[Upload
         comment = Comment.objects.create(
             order=order, author=actor, body=body, created_at=clock.now()
         )
-        store_files(order, staged, actor=actor, comment=comment)
+        stored = store_files(order, staged, actor=actor, comment=comment)
         record_event(order, "comment.posted", actor=actor, comment=comment.pk)
         others = [u for u in (order.customer, order.expert) if u is not None and u.pk != actor.pk]
         notify(
@@ -58,6 +58,7 @@ def post_comment(order: Order, *, actor: User, body: str, files: Sequence[Upload
             order_url=order_link(order),
             author=str(actor),
             body=body[:2000],
+            files=[f.name for f in stored],
         )
         return comment
 
@@ -97,5 +98,12 @@ def resolve_flag(flag: Flag, *, actor: User, resolution: str = "") -> Flag:
         resolved_at=clock.now(), resolved_by=actor, resolution=resolution.strip()
     )
     flag.refresh_from_db()
-    record_event(order, "flag.resolved", actor=actor, kind=flag.kind, resolution=flag.resolution)
+    record_event(
+        order,
+        "flag.resolved",
+        actor=actor,
+        kind=flag.kind,
+        resolution=flag.resolution,
+        flag=flag.pk,
+    )
     return flag

@@ -257,6 +257,7 @@ def decide_fee(fee: FeeRequest, *, actor: User, approve: bool, note: str = "") -
         actor=actor,
         approved=approve,
         amount=fee.amount,
+        currency=fee.currency,
         note=fee.decision_note,
     )
     if approve:
@@ -318,7 +319,11 @@ def respond_to_fee(fee: FeeRequest, *, actor: User, accept: bool) -> FeeRequest:
             RevisionRequest.objects.filter(pk=request.pk).update(
                 status=RevisionRequest.Status.WITHDRAWN
             )
-            _withdraw_to_delivered(order, actor=actor, verb="fee.declined", amount=fee.amount)
+            _withdraw_to_delivered(
+                order, actor=actor, verb="fee.declined", amount=fee.amount, currency=fee.currency
+            )
         else:
-            record_event(order, "fee.declined", actor=actor, amount=fee.amount)
+            record_event(
+                order, "fee.declined", actor=actor, amount=fee.amount, currency=fee.currency
+            )
     return fee

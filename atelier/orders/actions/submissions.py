@@ -15,7 +15,7 @@ from atelier.core.time import platform_tz
 from atelier.notifications.outbox import notify
 from atelier.rewards import services as rewards
 
-from .. import access, rules
+from .. import access, queries, rules
 from ..events import record_event
 from ..models import Order, OrderFile, QCReview, RevisionRequest, Submission
 from ..workflow import S, lock_order, transition
@@ -60,7 +60,8 @@ def submit_work(
     ):
         order = lock_order(order)
         check(order)
-        number = order.submissions.count() + 1
+        previous = order.submissions.order_by("-number").first()
+        number = previous.number + 1 if previous else 1
         submission = Submission.objects.create(
             order=order,
             expert=actor,
@@ -71,7 +72,16 @@ def submit_work(
         )
         store_files(order, staged, actor=actor, submission=submission)
         if order.qc_required:
-            transition(order, S.IN_QC, actor=actor, verb="submission.sent_to_qc", submission=number)
+            # After QC sent the last one back, this is a round the customer does not see.
+            resubmitted = previous is not None and previous.delivered_at is None
+            transition(
+                order,
+                S.IN_QC,
+                actor=actor,
+                verb="submission.sent_to_qc",
+                submission=number,
+                resubmitted=resubmitted,
+            )
         else:
             record_event(order, "submission.created", actor=actor, submission=number)
             _deliver(order, submission, actor=actor)
@@ -143,6 +153,9 @@ def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Ord
         order_url=order_link(order),
         submission=submission.number,
         kind=submission.kind,
+        # The customer counts what reached them (rule 3): their first delivery may be the
+        # expert's second submission when QC sent the first back.
+        delivery=queries.delivery_numbers(order)[submission.number],
         notes=submission.notes,
         files=[f.title or f.name for f in submission.files.all()],
     )

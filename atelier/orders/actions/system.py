@@ -11,6 +11,7 @@ from atelier.core import clock
 from atelier.core.time import describe, platform_tz
 from atelier.notifications.outbox import notify
 
+from .. import queries
 from ..models import Flag, Order, Submission
 from ..workflow import CLOSED_STATUSES, DELIVERED_STATUSES, lock_order
 from .closing import close_info
@@ -32,7 +33,8 @@ def flag_overdue(order: Order) -> Flag | None:
 
 @transaction.atomic
 def tell_expert_closable(order: Order) -> bool:
-    """Tell the expert their order has become closable, once per closable moment."""
+    """Tell the expert their order has become closable, once per closable moment: that they
+    may close it now, or, when they may not close it alone (rule 8), that an agent must."""
     moment = order.closable_at
     told = (
         Order.objects.filter(pk=order.pk, closable_at=moment, status__in=DELIVERED_STATUSES)
@@ -48,25 +50,32 @@ def tell_expert_closable(order: Order) -> bool:
             order_url=order_link(order) + "?tab=work",
             closable_at=moment,
             reason=info.reason,
+            # Rule 8: past the moment, but an agent must close it; the e-mail says so and why.
             needs_agent=info.needs_agent,
+            blockers=info.blockers,
         )
     return bool(told)
 
 
 @transaction.atomic
 def remind_customer(submission: Submission) -> bool:
-    """Nudge a customer who has not opened a delivery; once per delivery."""
+    """Nudge a customer who has not opened the delivery they have in hand (rule 14): once per
+    delivery, and only about the order's latest one (never a draft a revision replaced)."""
+    order = lock_order(submission.order_id)
+    latest = queries.latest_delivery(order)
+    if order.status not in DELIVERED_STATUSES or latest is None or latest.pk != submission.pk:
+        return False
     reminded = Submission.objects.filter(
         pk=submission.pk, customer_opened_at=None, customer_reminded_at=None
     ).update(customer_reminded_at=clock.now())
     if reminded:
-        order = submission.order
         notify(
             "delivery_reminder",
             [order.customer],
             order=order,
             order_url=order_link(order),
             submission=submission.number,
+            delivery=queries.delivery_numbers(order)[submission.number],
             delivered_at=submission.delivered_at,
         )
     return bool(reminded)

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -91,6 +93,12 @@ class Order(BaseModel):
 
     def get_flow_display(self) -> str:
         return self.Flow(self.flow).label
+
+    @property
+    def expert_closable_at(self) -> datetime | None:
+        """When the expert may close it (rule 7): only in flows where the expert closes; the
+        others end with the customer's (or an agent's) completion and have no closing date."""
+        return self.closable_at if self.expert_may_close else None
 
     @property
     def is_speedy_like(self) -> bool:

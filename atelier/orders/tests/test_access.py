@@ -23,7 +23,7 @@ ACTIONS = {
     "comment": lambda o, w, u: actions.post_comment(o, actor=u, body="hello"),
     "flag": lambda o, w, u: actions.raise_flag(o, actor=u, kind="concern"),
     "request_fee": lambda o, w, u: actions.request_fee(o, actor=u, amount="5", reason="x"),
-    "reopen": lambda o, w, u: actions.reopen_order(o, actor=u, reason="x"),
+    "reopen": lambda o, w, u: actions.reopen_order(o, actor=u, reason="x", back_to="customer"),
     "cancel": lambda o, w, u: actions.cancel_order(o, actor=u, reason="x"),
     "attach": lambda o, w, u: actions.add_attachments(o, actor=u, files=[doc()]),
 }

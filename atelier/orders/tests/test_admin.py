@@ -54,7 +54,7 @@ def test_agent_assigns_and_completes_from_the_order_page(agent_client, world):
 
 def test_refused_action_shows_the_engines_message_and_changes_nothing(agent_client, world):
     order = world.delivered()
-    response = act(agent_client, order, "reopen", {"reason": "Why not"})
+    response = act(agent_client, order, "reopen", {"reason": "Why not", "back_to": "customer"})
     assert response.status_code == 200
     assert "cannot reopen while the order is delivered" in response.text
     order.refresh_from_db()

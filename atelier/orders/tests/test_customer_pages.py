@@ -205,7 +205,7 @@ def test_htmx_tab_request_gets_only_the_tab(customer, world):
     response = customer.get(f"/orders/{order.pk}/?tab=timeline", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith('<div id="order-tabs">')
     assert 'aria-current="page">Timeline' in response.text
-    assert "order.created" in response.text
+    assert "created the order for you." in response.text
 
 
 @pytest.mark.parametrize(
@@ -235,8 +235,9 @@ def test_stranger_posts_are_404_and_change_nothing(client, world, path):
 def test_expert_cannot_complete_for_the_customer(client, world):
     order = world.delivered()
     client.force_login(world.expert)
+    assert client.get(f"/orders/{order.pk}/complete/").status_code == 403
     response = client.post(f"/orders/{order.pk}/complete/", {"confirm": "on"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "Only the customer or an agent completes" in response.text
     order.refresh_from_db()
     assert order.status == S.DELIVERED

@@ -24,6 +24,7 @@ from atelier.orders.models import (
     Submission,
 )
 from atelier.orders.queries import visible_submissions
+from atelier.orders.tests.factories import ServiceFactory
 
 Flow = Order.Flow
 S = Order.Status
@@ -68,6 +69,7 @@ def test_dashboard_groups_each_order_by_what_needs_doing(world, client):
     closable = world.assigned(Flow.EXPERT_HUB, title="Closable")
     with clock.frozen_at(clock.now() - timedelta(days=8)):
         world.deliver(closable)
+    world.open_latest(closable)
     world.delivered(Flow.EXPERT_HUB, title="Delivered today")
     world.delivered(title="Writer portal delivered")
     world.submit(world.assigned(Flow.MARKETPLACE, title="With QC"))
@@ -85,7 +87,9 @@ def test_dashboard_groups_each_order_by_what_needs_doing(world, client):
         "new": ["Invited", "To start"],
         "revision": ["Customer wants changes", "QC sent back"],
         "closable": ["Closable"],
+        "ask_agent": [],
         "waiting": ["Delivered today", "Writer portal delivered"],
+        "with_agent": [],
         "in_qc": ["With QC"],
         "done": ["Finished"],
     }
@@ -96,6 +100,51 @@ def test_dashboard_groups_each_order_by_what_needs_doing(world, client):
     # the next date is shown in the viewer's zone, named
     closable.refresh_from_db()
     assert date_format(localtime(closable.closable_at), "D j M Y, H:i T") in html
+
+
+def test_dashboard_lists_as_closable_only_what_the_expert_may_close_alone(world, client):
+    # given two expert-hub orders past their closing date: one delivery the customer opened,
+    # one they never did
+    opened = world.assigned(Flow.EXPERT_HUB, title="Opened")
+    unopened = world.assigned(Flow.EXPERT_HUB, title="Unopened")
+    with clock.frozen_at(clock.now() - timedelta(days=8)):
+        world.deliver(opened)
+        world.deliver(unopened)
+    world.open_latest(opened)
+
+    # when the expert opens their dashboard
+    response = _login(client, world.expert).get(reverse("expert-dashboard"))
+
+    # then "Closable now" holds only the one they may close, as the close action itself says
+    groups = _groups(response)
+    assert groups["closable"] == ["Opened"]
+    assert actions.close_info(opened, actor=world.expert).closable
+    # and the other waits for an agent, with the reason
+    assert groups["ask_agent"] == ["Unopened"]
+    assert actions.close_info(unopened, actor=world.expert).needs_agent
+    html = response.content.decode()
+    assert "Ask an agent to close" in html
+    assert "The customer has not opened the latest delivery yet." in html
+
+
+def test_dashboard_puts_each_order_under_whoever_it_waits_for(world, client):
+    # given a service whose revision requests an agent checks first, and two orders on it: one
+    # request waiting for that check, one turned into a fee the customer has to accept
+    checked = ServiceFactory(slug="translation", revision_triage=True)
+    in_triage = world.delivered(title="Waiting for triage", service=checked)
+    world.revise(in_triage)
+    quoted = world.delivered(title="Fee quoted", service=checked)
+    actions.triage_revision(
+        world.revise(quoted), actor=world.agent, decision="fee", fee_amount="25.00"
+    )
+
+    # when the expert opens their dashboard
+    groups = _groups(_login(client, world.expert).get(reverse("expert-dashboard")))
+
+    # then the first waits on an agent, the second on the customer
+    assert groups["with_agent"] == ["Waiting for triage"]
+    assert groups["waiting"] == ["Fee quoted"]
+    assert groups["revision"] == []
 
 
 def test_dashboard_shows_empty_groups_and_balances(world, client):

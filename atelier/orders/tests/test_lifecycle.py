@@ -1,11 +1,13 @@
 """One test (or a small group) per rule of DESIGN.md's order lifecycle, named after the rule.
 Every later state is reached by calling the real actions, as the people would."""
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 
 from atelier.core import clock
 from atelier.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -613,7 +615,7 @@ def test_rule_08_closed_and_farewell_are_one_step(world, closable, monkeypatch):
     assert not AccessLink.objects.exists()
 
 
-# --- rule 9: the one-time link -----------------------------------------------------------------
+# --- rule 9: the farewell's link --------------------------------------------------------------
 
 
 def _closed_with_link(world, closable) -> str:
@@ -623,34 +625,47 @@ def _closed_with_link(world, closable) -> str:
     return line.rstrip("/").rsplit("/", 1)[-1]
 
 
-def test_rule_09_link_is_single_use_for_its_customer(world, closable):
+def test_rule_09_link_names_the_order_and_its_customer_and_grants_nothing(world, closable):
     token = _closed_with_link(world, closable)
 
-    # anyone else opening it changes nothing
-    for other in (world.expert, world.agent, world.stranger):
-        outcome = actions.redeem_access_link(token, visitor=other)
-        assert not outcome.consumed
-    # the customer (logged out) uses it
-    outcome = actions.redeem_access_link(token, visitor=None)
-    assert outcome.consumed and outcome.user == world.customer and outcome.order == closable
-    # and it is spent
-    with pytest.raises(Conflict) as used:
-        actions.redeem_access_link(token, visitor=None)
-    assert used.value.code == "link_used"
+    link = actions.find_access_link(token)
 
-
-def test_rule_09_link_expires(world, closable, settings):
-    settings.ATELIER_ACCESS_LINK_DAYS = 30
-    token = _closed_with_link(world, closable)
-    later = clock.now() + timedelta(days=30, seconds=1)
-    with clock.frozen_at(later), pytest.raises(Conflict) as expired:
-        actions.redeem_access_link(token, visitor=None)
-    assert expired.value.code == "link_expired"
+    assert (link.order, link.user) == (closable, world.customer)
+    assert actions.find_access_link(token) == link  # nothing is used up
     with pytest.raises(NotFound):
-        actions.redeem_access_link(token + "x", visitor=None)
+        actions.find_access_link(token + "x")
 
 
-def test_rule_09_customer_without_password_sets_one_and_lands_on_documents(world, client):
+def test_rule_09_opening_the_link_signs_nobody_in_and_shows_nothing_of_the_order(
+    world, closable, client
+):
+    token = _closed_with_link(world, closable)
+    url = f"/link/{token}/"
+
+    for _ in range(3):  # however often it is opened
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "Your final documents are ready" in page.text
+        assert closable.title not in page.text and world.customer.email not in page.text
+        assert "resume-v1.txt" not in page.text
+        assert "_auth_user_id" not in client.session
+
+    # someone else signed in: a stranger gets a 404, the order's expert their own view of it
+    client.force_login(world.stranger)
+    assert client.get(url).status_code == 404
+    client.force_login(world.expert)
+    assert client.get(url).url == f"/orders/{closable.pk}/"
+
+    # the customer, signed in, goes straight to the documents, every time
+    client.force_login(world.customer)
+    for _ in range(2):
+        response = client.get(url)
+        assert response.url == f"/orders/{closable.pk}/final/"
+    assert client.get(response.url).status_code == 200
+    assert client.get("/link/not-a-token/").status_code == 404
+
+
+def test_rule_09_customer_without_password_gets_a_code_by_email_then_sets_a_password(world, client):
     # given a customer created by an agent, without a password
     newcomer = UserFactory(email="new@example.com", is_customer=True)
     newcomer.set_unusable_password()
@@ -661,29 +676,35 @@ def test_rule_09_customer_without_password_sets_one_and_lands_on_documents(world
         world.deliver(order)
     world.open_latest(order)
     token = _closed_with_link(world, order)
-    url = f"/link/{token}/"
+    mail.outbox.clear()
 
-    # when the expert opens it first, logged in: nothing is consumed
-    client.force_login(world.expert)
-    assert client.get(url).status_code == 302
-    client.logout()
-    assert not AccessLink.objects.get().consumed_at
-
-    # then the customer opens it: logged in, asked for a password, then the documents
-    response = client.get(url)
+    # when a visitor asks for a code: it goes to the customer's own address, not to the visitor
+    response = client.post(f"/link/{token}/code/")
     assert response.status_code == 302
-    assert response.url == f"/accounts/set-password/?next=/orders/{order.pk}/final/"
+    [message] = mail.outbox
+    assert message.to == ["new@example.com"]
+    code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.MULTILINE).group(1)
+    assert "_auth_user_id" not in client.session
+    # a wrong code signs nobody in
+    code_page = response.url
+    client.post(code_page, {"code": "WRONG1"})
+    assert "_auth_user_id" not in client.session
+
+    # then the right code signs the customer in and asks for a password, then the documents
+    response = client.post(code_page, {"code": code})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == newcomer.pk
+    assert response.url.startswith("/accounts/password/set/")
     response = client.post(
-        response.url,
-        {"new_password1": "a-long-secret-42", "new_password2": "a-long-secret-42"},
+        response.url, {"password1": "a-long-secret-42", "password2": "a-long-secret-42"}
     )
     assert response.url == f"/orders/{order.pk}/final/"
     newcomer.refresh_from_db()
     assert newcomer.check_password("a-long-secret-42")
     page = client.get(response.url)
-    assert page.status_code == 200
     assert "resume-v1.txt" in page.text
-    assert client.get(url).status_code == 410  # spent
+    # and the link keeps working
+    assert client.get(f"/link/{token}/").url == f"/orders/{order.pk}/final/"
 
 
 # --- rule 10: completion locks -----------------------------------------------------------------
@@ -707,10 +728,12 @@ def test_rule_10_after_completion_only_an_agent_adds_anything(world):
 
     actions.post_comment(order, actor=world.agent, body="Noted by an agent.")
     with pytest.raises(InvalidInput):
-        actions.reopen_order(order, actor=world.agent, reason="")
+        actions.reopen_order(order, actor=world.agent, reason="", back_to="customer")
     with pytest.raises(NotAllowed):
-        actions.reopen_order(order, actor=world.customer, reason="please")
-    actions.reopen_order(order, actor=world.agent, reason="The customer found a typo.")
+        actions.reopen_order(order, actor=world.customer, reason="please", back_to="customer")
+    actions.reopen_order(
+        order, actor=world.agent, reason="The customer found a typo.", back_to="customer"
+    )
 
     order.refresh_from_db()
     assert order.status == S.DELIVERED
@@ -761,7 +784,7 @@ def test_rule_11_without_qc_reward_earned_at_completion(world):
     order = world.delivered(reward_amount=Decimal("120.00"))
     assert not LedgerEntry.objects.exists()
     actions.complete_order(order, actor=world.customer)
-    actions.reopen_order(order, actor=world.agent, reason="typo")
+    actions.reopen_order(order, actor=world.agent, reason="typo", back_to="customer")
     actions.complete_order(order, actor=world.customer)
     assert LedgerEntry.objects.filter(kind="reward", amount=Decimal("120.00")).count() == 1
 

@@ -75,6 +75,7 @@ moves = st.lists(st.integers(0, 3), min_size=1, max_size=8)  # which of the next
 recent = st.integers(0, 3)  # which object: 0 is the most recent one
 amounts = st.sampled_from(("30.00", "12.5", "0", "-5", "0.001", "lots"))
 texts = st.sampled_from(("Please add my promotion.", "Tighten the summary.", "", "  "))
+REOPEN_TO = ("customer", "expert", "nowhere")  # "nowhere" is refused
 uploads = st.lists(
     st.tuples(
         st.sampled_from(("resume.docx", "cover letter.pdf", "../../etc/passwd", "CON.txt")),
@@ -358,8 +359,10 @@ class OrderEngine(RuleBasedStateMachine):
                 )
             case S.IN_PROGRESS | S.REVISION_REQUESTED:
                 self.submit_work(key, RIGHTFUL, [("resume.docx", "Words\n", "Resume")], "")
-            case S.COMPLETED if choice == 0:
-                self.reopen_order(key, RIGHTFUL, "The customer found a typo.")
+            case S.COMPLETED if choice < 2:
+                # back to the customer's decision, or back to the expert
+                back_to = ("customer", "expert")[choice]
+                self.reopen_order(key, RIGHTFUL, "The customer found a typo.", back_to)
 
     # -- rule 1: assignment and invitations ------------------------------------------------------
 
@@ -587,14 +590,14 @@ class OrderEngine(RuleBasedStateMachine):
             order=order,
         )
 
-    @rule(key=order_keys, actor=actors, reason=texts)
-    def reopen_order(self, key: str, actor: str, reason: str) -> None:
+    @rule(key=order_keys, actor=actors, reason=texts, back_to=st.sampled_from(REOPEN_TO))
+    def reopen_order(self, key: str, actor: str, reason: str, back_to: str) -> None:
         order = self._order(key)
         who = self._who(actor, self.agent)
         self._act(
             "reopen_order",
             who,
-            lambda: actions.reopen_order(order, actor=who, reason=reason),
+            lambda: actions.reopen_order(order, actor=who, reason=reason, back_to=back_to),
             order=order,
         )
 

@@ -92,14 +92,21 @@ def test_queue_query_count_does_not_grow_with_its_length(
     assert response.text.count('href="/qc/') >= 6
 
 
-@pytest.mark.parametrize("who", ["customer", "expert", "expert2", "agent", "stranger"])
-def test_queue_and_review_page_are_not_found_for_non_reviewers(world, client, who):
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("customer", 404), ("expert", 403), ("expert2", 404), ("agent", 403), ("stranger", 404)],
+)
+def test_queue_and_review_page_are_refused_to_non_reviewers(world, client, who, status):
+    # given a draft in QC: its expert and agents see it, the others (customer too) do not
     submission = _in_qc(world, "Private work")
     client.force_login(getattr(world, who))
+
+    # then the queue does not exist for them; the review page is forbidden to those who see the
+    # submission (as in the API) and does not exist for the others
     assert client.get("/qc/").status_code == 404
-    assert client.get(f"/qc/{submission.pk}/").status_code == 404
+    assert client.get(f"/qc/{submission.pk}/").status_code == status
     response = client.post(f"/qc/{submission.pk}/", {"decision": "approve"})
-    assert response.status_code == 404
+    assert response.status_code == status
     assert not QCReview.objects.exists()
 
 
@@ -233,7 +240,9 @@ def test_reviewer_does_not_review_their_own_work(world, client):
     client.force_login(world.expert)
 
     assert "My own work" not in client.get("/qc/").text
-    assert client.get(f"/qc/{submission.pk}/").status_code == 404
+    assert client.get(f"/qc/{submission.pk}/").status_code == 403
+    assert client.post(f"/qc/{submission.pk}/", {"decision": "approve"}).status_code == 403
+    assert not QCReview.objects.exists()
 
 
 def test_customer_never_sees_qc_comments(world, client):

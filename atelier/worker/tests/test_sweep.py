@@ -36,6 +36,58 @@ def test_sweep_reminds_a_customer_of_an_unopened_delivery_after_three_days(world
     assert Notification.objects.filter(event="delivery_reminder", order=order).count() == 1
 
 
+def test_one_reminder_per_delivery_and_only_about_the_latest(world, settings):
+    # given a customer who asked for a revision without opening the draft, and has not opened
+    # the revision either
+    settings.ATELIER_REMINDER_DAYS = 3
+    order = world.delivered()
+    world.revise(order)
+    world.submit(order, 2)
+
+    # when the sweep runs, again and again, once both are old enough to remind of
+    with clock.frozen_at(clock.now() + timedelta(days=3, minutes=1)):
+        assert sweep()["reminded"] == 1
+        assert sweep()["reminded"] == 0
+    with clock.frozen_at(clock.now() + timedelta(days=10)):
+        assert sweep()["reminded"] == 0
+
+    # then one reminder went out, about the revision the customer has in hand
+    [reminder] = Notification.objects.filter(event="delivery_reminder", order=order)
+    assert reminder.context["submission"] == 2
+    # and the replaced draft is never reminded of, even if asked directly
+    draft = order.submissions.get(number=1)
+    assert actions.remind_customer(draft) is False
+
+
+def test_a_new_delivery_after_a_reminder_gets_its_own_reminder(world, settings):
+    settings.ATELIER_REMINDER_DAYS = 3
+    order = world.delivered()
+    with clock.frozen_at(clock.now() + timedelta(days=4)):
+        assert sweep()["reminded"] == 1
+        world.revise(order)
+        world.submit(order, 2)
+    with clock.frozen_at(clock.now() + timedelta(days=8)):
+        assert sweep()["reminded"] == 1
+        assert sweep()["reminded"] == 0
+    reminders = Notification.objects.filter(event="delivery_reminder", order=order)
+    assert sorted(n.context["submission"] for n in reminders) == [1, 2]
+
+
+def test_sweep_announces_a_closable_order_the_expert_may_not_close_alone_as_agents_work(world):
+    # given an expert-hub order past its closing date, its delivery never opened
+    order = world.assigned(Order.Flow.EXPERT_HUB)
+    world.deliver(order)
+    order.refresh_from_db()
+
+    with clock.frozen_at(order.closable_at + timedelta(minutes=1)):
+        assert sweep()["closable"] == 1
+
+    # then the expert hears that an agent must close it, not that they can
+    [note] = Notification.objects.filter(event="closable", recipient=world.expert)
+    assert note.context["needs_agent"] is True
+    assert note.context["blockers"] == ["The customer has not opened the latest delivery yet."]
+
+
 def test_opened_deliveries_get_no_reminder(world):
     order = world.delivered()
     world.open_latest(order)
