@@ -15,7 +15,7 @@ help:
 	@echo "make lint   ruff, the import-linter layer contracts, manage.py check, makemigrations --check"
 	@echo "make serve  production: migrate, collectstatic, gunicorn (needs ATELIER_MODE=production ...)"
 	@echo "make lock   re-pin requirements/*.lock from pyproject.toml (needs network)"
-	@echo "make bench  upload 1 GiB through gunicorn: throughput as a ratio to cp, server memory"
+	@echo "make bench  every benchmark in bench/ (BENCH=<name> for one): ratios and goals, var/bench/*.json"
 
 # The virtualenv is brought up to date whenever a lock file changes: running needs only
 # requirements/base.lock; testing, linting and benchmarks add the toolchain of dev.lock.
@@ -50,8 +50,9 @@ serve: $(VENV)/.base
 	$(BIN)/gunicorn atelier.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--worker-class gthread --threads $(THREADS) --access-logfile -
 
+BENCH ?= all
 bench: $(VENV)/.dev
-	$(PY) bench/upload_1gib.py $(BENCH_ARGS)
+	$(PY) bench/run.py $(BENCH) $(BENCH_ARGS)
 
 test: $(VENV)/.dev
 	@scripts/ensure-chromium
