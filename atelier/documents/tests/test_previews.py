@@ -3,7 +3,6 @@ sanitised, text escaped, the inline endpoint serving only what its bytes prove, 
 404 as downloads for anyone who may not see the file."""
 
 import io
-import time
 import tracemalloc
 import zipfile
 from html.parser import HTMLParser
@@ -70,25 +69,23 @@ def login(client, user):
         "not-a-zip",
     ],
 )
-def test_hostile_docx_is_refused_quickly_without_inflating_it(world, build, reason):
+def test_hostile_docx_is_refused_without_inflating_it(world, build, reason):
     # given a delivered .docx that would explode if unpacked (or is broken)
     _, submission = deliver(world, samples.upload("cv.docx", build(), "CV"))
     file = first_file(submission)
 
     # when it is previewed and its text extracted
     tracemalloc.start()
-    started = time.monotonic()
     preview = previews.preview_for(file)
     with pytest.raises(text.NotPreviewable) as refused:
         text.extract_text(file)
-    elapsed = time.monotonic() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 
-    # then both refuse with a reason, fast and in little memory: nothing was expanded
+    # then both refuse with a reason, in little memory: nothing was expanded (how fast is for
+    # bench/, not for a test on a busy machine)
     assert preview.kind == "none" and reason in preview.reason
     assert reason in refused.value.reason
-    assert elapsed < 2
     assert peak < 16 * 1024**2, f"peak {peak:,} bytes"
 
 
