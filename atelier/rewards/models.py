@@ -41,6 +41,15 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "ledger entries"
+        indexes = [
+            # The sweep's "due": pending kinds by release time (whether one is released yet is
+            # the unique index on `releases`, probed per entry).
+            models.Index(
+                fields=["release_at"],
+                condition=Q(kind__in=["reward", "fee"]),
+                name="ledger_pending_release_at",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
             models.CheckConstraint(

@@ -11,15 +11,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, F, Func, Sum
+from django.db.models.functions import JSONObject
 
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.errors import InvalidInput, NotAllowed
 from atelier.core.money import parse_money
 from atelier.core.time import platform_tz
-from atelier.notifications.outbox import notify
+from atelier.notifications.outbox import notify_rows
 
 from .models import LedgerEntry
 from .rules import reward_release_at
@@ -114,37 +115,89 @@ def credit_expert(
     return entry, True
 
 
-def release_due(*, now: datetime | None = None) -> list[LedgerEntry]:
-    """Release every reward and fee whose hold has passed; safe to run twice or concurrently."""
+def release_due(*, now: datetime | None = None) -> int:
+    """Release every reward and fee whose hold has passed and tell each expert; the number this
+    call released. Set-based, ATELIER_RELEASE_BATCH_SIZE entries per transaction, a handful of
+    statements per batch whatever its size. Safe to run twice or concurrently: a release's key
+    and `releases` are unique and each batch inserts with ON CONFLICT DO NOTHING, so a second
+    sweeper writes, and notifies, nothing for an entry the first released."""
     now = now or clock.now()
-    due = LedgerEntry.objects.filter(
-        kind__in=LedgerEntry.PENDING_KINDS, release_at__lte=now, release__isnull=True
-    ).select_related("expert")
-    released = []
-    for entry in due:
-        with transaction.atomic():
-            release = _create_once(
-                key=f"release:{entry.pk}",
-                expert_id=entry.expert_id,
-                order_id=entry.order_id,
-                kind=Kind.RELEASE,
-                amount=entry.amount,
-                currency=entry.currency,
-                releases=entry,
-                created_at=now,
-                memo=f"Released: {entry.memo}",
+    due = list(
+        LedgerEntry.objects.filter(
+            kind__in=LedgerEntry.PENDING_KINDS, release_at__lte=now, release__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = max(settings.ATELIER_RELEASE_BATCH_SIZE, 1)
+    return sum(_release_batch(due[i : i + size], now=now) for i in range(0, len(due), size))
+
+
+def _release_batch(ids: list[int], *, now: datetime) -> int:
+    with transaction.atomic():
+        released = _insert_releases(ids, now=now)
+        if released:
+            notify_rows(
+                "reward_released",
+                LedgerEntry.objects.filter(pk__in=released).order_by("pk"),
+                recipient=F("expert"),
+                order=F("order"),
+                context=JSONObject(amount=_MoneyText("amount"), currency="currency", memo="memo"),
             )
-            if release is not None:
-                notify(
-                    "reward_released",
-                    [entry.expert],
-                    order=entry.order,
-                    amount=entry.amount,
-                    currency=entry.currency,
-                    memo=entry.memo,
-                )
-                released.append(release)
-    return released
+    return len(released)
+
+
+class _MoneyText(Func):
+    """An amount as the text notify() stores for it ("120.00", as DjangoJSONEncoder writes a
+    Decimal): PostgreSQL's numeric keeps its scale; SQLite stores 120.00 as 120, so it formats."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        places = LedgerEntry._meta.get_field("amount").decimal_places
+        # %%%% is "%" once the template and then the cursor have each read it
+        template = f"PRINTF('%%%%.{places:d}f', %(expressions)s)"
+        return super().as_sql(compiler, connection, template=template)
+
+
+def _insert_releases(ids: list[int], *, now: datetime) -> list[int]:
+    """One INSERT ... SELECT writing the release of each of these entries that is due, in id
+    order (two sweepers that overlap wait for each other in the same order, never in a cycle).
+    Returns the entries released by this statement: ON CONFLICT DO NOTHING skips, and RETURNING
+    leaves out, any entry whose release another transaction wrote first (the unique key and
+    `releases` are the guarantee). Raw SQL because the ORM has no INSERT ... SELECT; it runs
+    as written on PostgreSQL and SQLite."""
+    if not ids:
+        return []
+    ops = connection.ops
+    table = ops.quote_name(LedgerEntry._meta.db_table)
+    c = {f.name: ops.quote_name(f.column) for f in LedgerEntry._meta.concrete_fields}
+    memo_length = LedgerEntry._meta.get_field("memo").max_length
+    pending = [kind.value for kind in LedgerEntry.PENDING_KINDS]
+    at = ops.adapt_datetimefield_value(now)
+
+    def marks(values: list) -> str:
+        return ", ".join(["%s"] * len(values))
+
+    sql = f"""
+        INSERT INTO {table} ({c["expert"]}, {c["order"]}, {c["kind"]}, {c["amount"]},
+            {c["currency"]}, {c["releases"]}, {c["key"]}, {c["memo"]}, {c["created_at"]})
+        SELECT {c["expert"]}, {c["order"]}, %s, {c["amount"]}, {c["currency"]}, {c["id"]},
+            %s || {c["id"]}, SUBSTR(%s || {c["memo"]}, 1, {memo_length:d}), %s
+        FROM {table}
+        WHERE {c["id"]} IN ({marks(ids)})
+            AND {c["kind"]} IN ({marks(pending)}) AND {c["release_at"]} <= %s
+        ORDER BY {c["id"]}
+        ON CONFLICT DO NOTHING
+        RETURNING {c["releases"]}
+    """
+    params = [Kind.RELEASE.value, "release:", "Released: ", at, *ids, *pending, at]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 CENT = Decimal("0.01")
