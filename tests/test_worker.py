@@ -28,6 +28,7 @@ from atelier.notifications.models import Notification
 from atelier.notifications.outbox import notify
 from atelier.notifications.tasks import deliver_notification
 from atelier.orders import actions
+from atelier.orders.tests.factories import UserFactory
 from atelier.rewards.models import LedgerEntry
 from tests.processes import Processes, free_port, wait_listening, wait_until
 
@@ -37,6 +38,7 @@ Status = Notification.Status
 # Short timings for the workers: sweep every second, take over a dead worker's row after 2 s.
 FAST = {"ATELIER_SWEEP_SECONDS": "1", "ATELIER_EMAIL_LEASE_SECONDS": "2"}
 REWARDS = 40
+BATCH_TASK = "atelier.notifications.tasks.deliver_notifications"
 
 
 def message_id(pk: int) -> str:
@@ -61,16 +63,25 @@ class Sink:
     def count(self) -> int:
         return sum(1 for _ in self.out.glob("*.eml"))
 
+    def connections(self) -> int:
+        """How many connections clients sent mail over (smtp_sink.py logs each)."""
+        log = self.out / "connections.log"
+        return len(log.read_text().split()) if log.exists() else 0
+
+    def connections_used(self) -> set[str]:
+        """The connections that brought messages (each file is named <connection>-<random>)."""
+        return {path.name.split("-")[0] for path in self.out.glob("*.eml")}
+
 
 class MailProcesses(Processes):
     """The SMTP sink and the workers sending to it."""
 
-    def sink(self, port: int | None = None) -> Sink:
+    def sink(self, port: int | None = None, *, refuse: tuple[str, ...] = ()) -> Sink:
         sink = Sink(port or free_port(), self.tmp_path / "mail")
-        sink.process = self.start(
-            [sys.executable, "tests/smtp_sink.py", "--port", str(sink.port), "--out", sink.out],
-            "sink",
-        )
+        args = [sys.executable, "tests/smtp_sink.py", "--port", str(sink.port), "--out", sink.out]
+        for address in refuse:
+            args += ["--refuse", address]
+        sink.process = self.start(args, "sink")
         wait_listening(sink.process, sink.port, what="the SMTP sink", logs=self.tail)
         return sink
 
@@ -190,6 +201,56 @@ def test_smtp_outage_then_delivery_after_retry(world, procs):
     procs.kill_all()
     assert sorted(sink.message_ids()) == sorted(message_id(pk) for pk in ids)
     assert not Notification.objects.exclude(last_error="").exists()
+
+
+def test_one_transactions_notifications_go_over_one_smtp_connection_once_each(world, procs):
+    # Given 60 notifications to 60 people written by one transaction: one task for them all
+    people = UserFactory.create_batch(60)
+    sink = procs.sink()
+    with transaction.atomic():
+        rows = notify("comment_posted", people, body="To everyone")
+    assert DBTaskResult.objects.filter(task_path=BATCH_TASK).count() == 1
+
+    # When one worker delivers them (its sweep far off: only the task sends)
+    worker = procs.worker(sink.port, ATELIER_SWEEP_SECONDS="600")
+    wait_until(all_sent, timeout=30, what="every row SENT", logs=procs.tail)
+    procs.assert_alive(worker)
+    procs.kill_all()
+
+    # Then each message reached the server once, all over one connection
+    received = Counter(sink.message_ids())
+    assert received == Counter(message_id(row.pk) for row in rows)
+    assert sink.connections() == 1
+    assert len(sink.connections_used()) == 1
+
+
+def test_a_refused_recipient_retries_its_own_row_only_and_the_batch_goes_on(world, procs):
+    # Given a batch of notifications where the server refuses one recipient
+    sink = procs.sink(refuse=(world.expert.email,))
+    with transaction.atomic():
+        rows = notify("comment_posted", [world.customer, world.expert, world.reviewer], body="Hi")
+    refused = next(row for row in rows if row.recipient_id == world.expert.pk)
+    others = [row for row in rows if row is not refused]
+
+    # When one worker delivers the batch (the retry's back-off longer than the test)
+    procs.worker(sink.port, ATELIER_SWEEP_SECONDS="600", ATELIER_EMAIL_RETRY_SECONDS="600")
+
+    def outcome() -> bool:
+        refused.refresh_from_db()
+        sent = Notification.objects.filter(pk__in=[r.pk for r in others], status=Status.SENT)
+        return refused.attempts == 1 and refused.status == Status.PENDING and sent.count() == 2
+
+    wait_until(outcome, timeout=30, what="two sent, one waiting for a retry", logs=procs.tail)
+    procs.kill_all()
+
+    # Then the others arrived once each over the same one connection, and only the refused row
+    # waits for its retry, saying why
+    assert sorted(sink.message_ids()) == sorted(message_id(row.pk) for row in others)
+    assert sink.connections() == 1
+    assert "550" in refused.last_error
+    assert set(Notification.objects.exclude(pk=refused.pk).values_list("attempts", flat=True)) == {
+        1
+    }
 
 
 def test_two_workers_never_send_the_same_notification_twice(world, procs):

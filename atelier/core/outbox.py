@@ -12,7 +12,7 @@ The model has `status` (a TextChoices `Status` with at least PENDING, SENDING an
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -70,6 +70,27 @@ class Outbox[Row: models.Model]:
             return None
         rows = self._rows.select_related(*self.related) if self.related else self._rows
         return rows.get(pk=pk)
+
+    def claim_each(self, pks: Iterable[int]) -> Iterator[Row]:
+        """Claim these rows one after the other, each when the caller asks for the next (so that
+        a worker holds one row at a time, as with `claim`), skipping those not due. The rows are
+        read together first; each claim is then one UPDATE that also requires the `attempts`
+        read, so the row in hand is exactly the row claimed without reading it again."""
+        pks = list(dict.fromkeys(pks))
+        read = self._rows.select_related(*self.related) if self.related else self._rows
+        rows = read.in_bulk(pks)
+        for pk in pks:
+            row = rows.get(pk)
+            if row is None:
+                continue
+            lease = clock.now() + timedelta(seconds=getattr(settings, self.lease_setting))
+            taken = self._rows.filter(self.due(), pk=pk, attempts=row.attempts).update(
+                status=self.Status.SENDING, lease_expires_at=lease, attempts=F("attempts") + 1
+            )
+            if taken:
+                row.status, row.lease_expires_at = self.Status.SENDING, lease
+                row.attempts += 1
+                yield row
 
     def deliver(self, pk: int, send: Callable[[Row], bool]) -> bool:
         """Claim the row if it is due and `send` it; safe to call any number of times."""

@@ -5,14 +5,22 @@ outbox pattern (atelier/core/outbox.py); this module renders and sends the e-mai
 
 A worker that dies mid-send leaves the row SENDING with a lease that expires, and the sweep hands
 it to another worker; the resend carries the same Message-ID.
+
+A batch (the rows one transaction wrote, or those the sweep found due) goes over one connection
+to the mail server: each row is claimed just before it is sent, so a worker holds one row at a
+time as when it sends them one by one, and a failed message retries that row only.
 """
 
 import logging
+import smtplib
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone
 
@@ -25,6 +33,8 @@ from .models import Notification
 
 logger = logging.getLogger(__name__)
 Status = Notification.Status
+# Refusals the server answered (the client reset the transaction): its connection stays usable.
+ANSWERED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 rows = Outbox(
     Notification,
@@ -80,8 +90,9 @@ def _render(event: str, context: dict) -> tuple[str, str, str]:
     return subject[:300], text, html
 
 
-def send(notification: Notification) -> bool:
-    """Send a claimed notification; True when it was handed to the mail server."""
+def send(notification: Notification, mailer: BaseEmailBackend | None = None) -> bool:
+    """Send a claimed notification; True when it was handed to the mail server. With `mailer`
+    (a batch's connection), it goes through that connection, opened again if a failure closed it."""
     recipient = notification.recipient
     if not recipient.wants_email(notification.event) or not recipient.is_active:
         rows.finish(notification, status=Status.SKIPPED, last_error="")
@@ -95,8 +106,14 @@ def send(notification: Notification) -> bool:
     )
     email.attach_alternative(html, "text/html")
     try:
-        email.send()
+        if mailer is None:
+            mailers.default.send_messages([email])
+        else:
+            mailer.open()  # nothing to do while it is open
+            mailer.send_messages([email])
     except Exception as error:  # any transport failure: retry later, never lose the row
+        if mailer is not None and not isinstance(error, ANSWERED):
+            _hang_up(mailer)  # the failure may have broken it: the next message opens another
         message = f"{type(error).__name__}: {error}"[:2000]
         rows.retry(notification, reason=str(error), last_error=message)
         return False
@@ -114,6 +131,35 @@ def send(notification: Notification) -> bool:
 def deliver(pk: int) -> bool:
     """Claim and send one notification if it is due; safe to call any number of times."""
     return rows.deliver(pk, send)
+
+
+def deliver_batch(pks: Iterable[int], *, then_due: int = 0) -> int:
+    """Claim and send each of these notifications that is due, one after the other over one
+    connection to the mail server, then up to `then_due` more of those due now (written by other
+    transactions, their own tasks still queued behind this one: those then find nothing to do);
+    safe to call any number of times. Returns how many were handed to the mail server."""
+    mailer = mailers.default
+    sent = 0
+    try:
+        # Each row is claimed just before its turn: one row held at a time.
+        for row in chain(rows.claim_each(pks), _due_now(then_due)):
+            if send(row, mailer):
+                sent += 1
+    finally:
+        _hang_up(mailer)
+    return sent
+
+
+def _due_now(limit: int) -> Iterator[Notification]:
+    if limit:  # asked once the batch is sent, so that it finds what came meanwhile
+        yield from rows.claim_each(due_ids(limit))
+
+
+def _hang_up(mailer: BaseEmailBackend) -> None:
+    try:
+        mailer.close()
+    except Exception:  # what was sent is recorded; a failed QUIT changes nothing
+        logger.warning("Could not close the connection to the mail server", exc_info=True)
 
 
 def retry_failed(notification: Notification) -> bool:

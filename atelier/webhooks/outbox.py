@@ -61,8 +61,11 @@ def _queue(
         )
         for endpoint in endpoints
     )
+    from .tasks import deliver_webhooks  # the task module imports delivery, above us
+
+    # One task for every delivery the transaction wrote (atelier/core/tasks.py).
     ids = [d.pk for d in created]
-    transaction.on_commit(lambda: nudge(ids))
+    tasks.nudge_on_commit(deliver_webhooks, ids, what="webhook delivery")
     return created
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from atelier.core import clock
 from atelier.notifications import delivery as notifications
-from atelier.notifications.tasks import deliver_notification
+from atelier.notifications.tasks import deliver_notifications
 from atelier.orders import timers
 from atelier.orders.events import sequence_events
 from atelier.orders.files import sweep_files_if_due
@@ -19,18 +19,19 @@ from atelier.webhooks import delivery as webhooks
 from atelier.webhooks.tasks import deliver_webhook
 
 logger = logging.getLogger(__name__)
+BATCH = 100  # notifications per task: a few workers share a long backlog
 
 
 def sweep() -> dict[str, int]:
     now = clock.now()
     done = timers.run(now)
-    done["released"] = len(release_due(now=now))
+    done["released"] = release_due(now=now)
     done["sequenced"] = sequence_events()
     # Rows due for less than a sweep interval still have their own nudge waiting in the queue.
     grace = timedelta(seconds=settings.ATELIER_SWEEP_SECONDS)
     due = notifications.due_ids(grace=grace)
-    for pk in due:
-        deliver_notification.enqueue(pk)
+    for start in range(0, len(due), BATCH):  # each batch over one connection to the mail server
+        deliver_notifications.enqueue(due[start : start + BATCH])
     done["requeued"] = len(due)
     done.update(sweep_files_if_due(now=now))
     hooks = webhooks.due_ids(grace=grace)

@@ -130,6 +130,26 @@ def test_each_retry_nudges_the_worker_at_its_moment(outbox):
     ]
 
 
+def test_claim_each_holds_one_row_at_a_time_and_skips_rows_taken_meanwhile(outbox):
+    rows = outbox.rows
+    first, second, third = outbox.new(), outbox.new(), outbox.new()
+    rows.claim(third.pk)  # another worker holds this one already
+
+    claims = rows.claim_each([first.pk, second.pk, third.pk, first.pk])
+    got = next(claims)
+
+    # the first is claimed, as `claim` would have, and the next not yet
+    assert got.pk == first.pk and (got.status, got.attempts) == ("sending", 1)
+    assert state(first)[:2] == ("sending", 1) and state(first)[3] == got.lease_expires_at
+    assert state(second)[:2] == ("pending", 0)
+    # a row another worker takes before its turn, and one held already, are skipped
+    assert rows.claim(second.pk) is not None
+    assert list(claims) == []
+    # and the row in hand is the claim: its outcome is recorded
+    assert rows.finish(got, status=outbox.done)
+    assert state(first)[:2] == (outbox.done, 1)
+
+
 def test_back_off_follows_the_setting_at_call_time(outbox, settings):
     rows = outbox.rows
     assert [rows.retry_delay(n) for n in (1, 2, 3, 4)] == [10, 20, 40, 80]

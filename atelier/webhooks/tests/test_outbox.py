@@ -107,8 +107,8 @@ def test_deliveries_are_written_in_the_actions_transaction_and_vanish_with_it(
         actions.complete_order(order, actor=world.customer)
         assert not DBTaskResult.objects.filter(task_path__contains="deliver_webhook").exists()
     [delivery] = hook.deliveries.all()
-    [task] = DBTaskResult.objects.filter(task_path="atelier.webhooks.tasks.deliver_webhook")
-    assert task.args_kwargs["args"] == [delivery.pk]
+    [task] = DBTaskResult.objects.filter(task_path="atelier.webhooks.tasks.deliver_webhooks")
+    assert task.args_kwargs["args"] == [[delivery.pk]]
 
 
 def test_no_endpoint_costs_one_query_per_status_change_and_none_otherwise(
