@@ -33,6 +33,12 @@ class Flag(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # "Has open flags" (the console's filter and badge) reads only the open ones.
+        indexes = [
+            models.Index(
+                fields=["order"], condition=Q(resolved_at__isnull=True), name="flag_open_by_order"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "kind"],

@@ -71,6 +71,16 @@ class Order(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # The lists read orders newest first by (created_at, id), a page at a time from a
+        # cursor (core/keyset.py): each index serves one list's filter in that order.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="order_newest"),
+            models.Index(fields=["status", "created_at", "id"], name="order_by_status"),
+            models.Index(fields=["service", "created_at", "id"], name="order_by_service"),
+            models.Index(fields=["customer", "created_at", "id"], name="order_by_customer"),
+            # The expert's dashboard: their active orders, and the latest they completed.
+            models.Index(fields=["expert", "status", "completed_at"], name="order_by_expert"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(reward_amount__gte=0), name="order_reward_not_negative"
