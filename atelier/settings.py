@@ -158,11 +158,14 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL, default a SQLite file under var/.
+# Database: DATABASE_URL, default a SQLite file under var/. Connections are kept for
+# DATABASE_CONN_MAX_AGE seconds (0: one per request), checked before a request reuses them: a new
+# PostgreSQL connection costs more than most of our requests.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'atelier.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -341,6 +344,8 @@ ATELIER_MAX_UPLOAD_FILES = env_int("ATELIER_MAX_UPLOAD_FILES", 20)  # per reques
 ATELIER_REWARD_HOLD_DAYS = env_int("ATELIER_REWARD_HOLD_DAYS", 30)
 ATELIER_REMINDER_DAYS = env_int("ATELIER_REMINDER_DAYS", 3)  # nudge about an unopened delivery
 ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each worker sweeps
+# Rewards and fees released per transaction by the sweep (each batch is a few statements).
+ATELIER_RELEASE_BATCH_SIZE = env_int("ATELIER_RELEASE_BATCH_SIZE", 1000)
 # E-mail delivery: attempts before giving up, the first retry's delay (doubling each time), and
 # how long a worker holds a notification it is sending before another may take it over.
 ATELIER_EMAIL_MAX_ATTEMPTS = env_int("ATELIER_EMAIL_MAX_ATTEMPTS", 6)

@@ -2,12 +2,27 @@
 the flags inbox; pros found by search. Each list costs a fixed number of queries."""
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from atelier.accounts.models import User
+from atelier.catalog.models import Service
 from atelier.orders.models import (
     Comment,
     Event,
@@ -16,6 +31,7 @@ from atelier.orders.models import (
     Invitation,
     Order,
     OrderFile,
+    QCReview,
     RevisionRequest,
     Submission,
 )
@@ -38,16 +54,33 @@ def flow_filter(flow: str) -> Q:
     )
 
 
+# A search names at most this many people by e-mail; past it, the orders are matched by a join.
+PEOPLE_LIMIT = 500
+
+
+def people_matching(text: str, *, field: str) -> Q:
+    """Orders whose `field` ("customer" or "expert") has an e-mail containing `text`. The people
+    are found first (one query on the users' e-mail index), so that the orders are then read by
+    their own indexes on customer and expert rather than by joining every order to its people."""
+    pks = list(
+        User.objects.filter(email__icontains=text).values_list("pk", flat=True)[: PEOPLE_LIMIT + 1]
+    )
+    if len(pks) > PEOPLE_LIMIT:
+        return Q(**{f"{field}__email__icontains": text})
+    return Q(**{f"{field}_id__in": pks})
+
+
 def search_filter(text: str) -> Q:
-    """ "#123" is an id; "123" an id or a title; anything else a title or either party's e-mail."""
+    """ "#123" is an id; "123" an id or a title; anything else a title or either party's e-mail
+    (the people are looked up as it is built: see people_matching)."""
     text = text.strip()
     if match := _ID.match(text):
         by_id = Q(pk=int(match.group(2)))
         return by_id if match.group(1) else by_id | Q(title__icontains=text)
     return (
         Q(title__icontains=text)
-        | Q(customer__email__icontains=text)
-        | Q(expert__email__icontains=text)
+        | people_matching(text, field="customer")
+        | people_matching(text, field="expert")
     )
 
 
@@ -63,10 +96,19 @@ class OrderFilters:
     q: str = ""
 
 
+def _open_flags() -> QuerySet[Flag]:
+    return Flag.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
+
+
 def console_orders(filters: OrderFilters, *, now: datetime) -> QuerySet[Order]:
+    """Every order the filters let through, newest first. Each filter is a condition on the
+    order's own row (or an EXISTS on its open flags), so that a page of the list is one index
+    range read however many orders there are; the open-flag count is computed for the rows
+    shown only."""
     late = Q(due_at__lt=now) & ~Q(status__in=CLOSED_STATUSES)
+    count = _open_flags().order_by().values("order").annotate(n=Count("pk")).values("n")
     orders = Order.objects.select_related("service", "customer", "expert").annotate(
-        open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True)),
+        open_flags=Coalesce(Subquery(count, output_field=IntegerField()), 0),
         is_overdue=ExpressionWrapper(late, output_field=BooleanField()),
     )
     if filters.status:
@@ -74,11 +116,13 @@ def console_orders(filters: OrderFilters, *, now: datetime) -> QuerySet[Order]:
     if filters.flow:
         orders = orders.filter(flow_filter(filters.flow))
     if filters.service:
-        orders = orders.filter(service__slug=filters.service)
+        # The service's id as a value the planner knows before it reads orders (an InitPlan).
+        service = Service.objects.filter(slug=filters.service).values("pk")[:1]
+        orders = orders.filter(service_id=Subquery(service))
     if filters.flagged:
-        orders = orders.filter(open_flags__gt=0)
-    if filters.expert:
-        orders = orders.filter(expert__email__icontains=filters.expert.strip())
+        orders = orders.filter(Exists(_open_flags()))
+    if filters.expert.strip():
+        orders = orders.filter(people_matching(filters.expert.strip(), field="expert"))
     if filters.overdue:
         orders = orders.filter(late)
     if filters.closable:
@@ -125,24 +169,37 @@ class OrderDossier:
 
 
 def order_dossier(order: Order) -> OrderDossier:
-    return OrderDossier(
-        documents=list(order.files.filter(submission=None, revision_request=None, comment=None)),
-        invitations=list(order.invitations.select_related("expert", "invited_by")),
+    """Each list in one query, whatever its length. The order's files come in one query too:
+    each submission, revision request and comment gets its own as `attached`."""
+    files: dict[tuple[str, int | None], list[OrderFile]] = defaultdict(list)
+    for file in order.files.all():
+        files[_owner(file)].append(file)
+    submissions = list(
         # Every submission, those still in QC too, with the reviewers' comments.
-        submissions=list(
-            order.submissions.select_related("expert").prefetch_related(
-                "files", "reviews__reviewer"
-            )
-        ),
-        revision_requests=list(
-            order.revision_requests.select_related(
-                "requested_by", "triaged_by", "submission"
-            ).prefetch_related("files")
-        ),
+        order.submissions.select_related("expert").prefetch_related(
+            Prefetch("reviews", queryset=QCReview.objects.select_related("reviewer"))
+        )
+    )
+    revision_requests = list(
+        order.revision_requests.select_related("requested_by", "triaged_by", "submission")
+    )
+    comments = list(order.comments.select_related("author"))
+    for kind, items in [
+        ("submission", submissions),
+        ("revision_request", revision_requests),
+        ("comment", comments),
+    ]:
+        for item in items:
+            item.attached = files.get((kind, item.pk), [])
+    return OrderDossier(
+        documents=files.get(("order", None), []),
+        invitations=list(order.invitations.select_related("expert", "invited_by")),
+        submissions=submissions,
+        revision_requests=revision_requests,
         fee_requests=list(
             order.fee_requests.select_related("requested_by", "decided_by", "revision_request")
         ),
-        comments=list(order.comments.select_related("author").prefetch_related("files")),
+        comments=comments,
         flags=list(
             order.flags.select_related("raised_by", "resolved_by").order_by(
                 F("resolved_at").desc(nulls_first=True), "created_at"
@@ -153,6 +210,15 @@ def order_dossier(order: Order) -> OrderDossier:
         balances=balances(order.expert) if order.expert_id else [],
         linked_from=list(order.linked_from.all()),
     )
+
+
+def _owner(file: OrderFile) -> tuple[str, int | None]:
+    """What `file` belongs to: a submission, a revision request, a comment, or else the order
+    itself (the customer's documents)."""
+    for kind in ("submission", "revision_request", "comment"):
+        if pk := getattr(file, f"{kind}_id"):
+            return kind, pk
+    return "order", None
 
 
 # --- pros to invite ----------------------------------------------------------------------------

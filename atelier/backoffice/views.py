@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from atelier.accounts.decorators import agent_required
 from atelier.core import clock
+from atelier.core.errors import InvalidInput
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import actions
 from atelier.orders.models import Flag, Order
 from atelier.orders.timeline import timeline
-from atelier.orders.views.common import attempt, order_or_404, paginate
+from atelier.orders.views.common import attempt, order_or_404, paginate, paginate_by_cursor
 
 from . import queries
 from .forms import (
@@ -40,11 +41,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     filters = form.filters()
     orders = queries.console_orders(filters, now=clock.now())
-    context = {
-        "form": form,
-        "page": paginate(request, orders),
-        "filtered": filters != queries.OrderFilters(),
-    }
+    context = {"form": form, "filtered": filters != queries.OrderFilters()}
+    try:
+        context["page"] = paginate_by_cursor(request, orders)
+    except InvalidInput as error:
+        context["cursor_error"] = error.message
+        return render_page(
+            request, "backoffice/orders.html", context, partial="results", status=400
+        )
     return render_page(request, "backoffice/orders.html", context, partial="results")
 
 
@@ -90,7 +94,8 @@ def _render_order(request: HttpRequest, order: Order, *, failed: Panel | None = 
         "timeline": timeline(request.user, order, dossier.events),
         "panels": panels,
         "expert_q": expert_q,
-        "picker": queries.invite_picker(order, expert_q, ticked),
+        # Only an order open to invitations shows the picker: no query for it otherwise.
+        "picker": queries.invite_picker(order, expert_q, ticked) if invite else None,
     }
     return render(request, "backoffice/order.html", context)
 

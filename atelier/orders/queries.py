@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from atelier.accounts.models import User
 
 from . import access, rules
-from .models import Flag, Order, OrderFile, RevisionRequest, Submission
+from .models import Flag, Order, OrderFile, QCReview, RevisionRequest, Submission
 
 S = Order.Status
 
@@ -169,23 +169,35 @@ def delivery_numbers(order: Order) -> dict[int, int]:
     }
 
 
-def submission_names(user: User, order: Order, numbers: Iterable[int]) -> dict[int, SubmissionName]:
+def submission_names(
+    user: User, order: Order, numbers: Iterable[int], *, delivered: dict[int, int] | None = None
+) -> dict[int, SubmissionName]:
     """How `user` names the submissions numbered `numbers`: the customer by delivery (1st, 2nd
     delivery: "Draft #1", "Revision #2"), everyone else by the expert's own count. A submission
-    the customer never received has no name for them."""
+    the customer never received has no name for them. `delivered` is `delivery_numbers(order)`
+    when the caller has the order's submissions at hand."""
     if access.audience(user, order) != "customer":
         return {n: _name(n) for n in numbers}
-    delivered = delivery_numbers(order)
+    if delivered is None:
+        delivered = delivery_numbers(order)
     return {n: _name(delivered[n]) for n in numbers if n in delivered}
 
 
 def visible_submissions(user: User, order: Order) -> list[Submission]:
-    """Every submission of `order` that `user` may see, newest first, files prefetched, each
-    with `shown` (its SubmissionName for this reader)."""
-    submissions = order.submissions.prefetch_related("files", "reviews").order_by("-number")
+    """Every submission of `order` that `user` may see, newest first, files prefetched (and QC's
+    reviews, with their reviewer, for those who may read them), each with `shown` (its
+    SubmissionName for this reader)."""
+    submissions = order.submissions.prefetch_related("files").order_by("-number")
+    if user.is_agent or user.pk != order.customer_id:  # QC's reviews are never the customer's
+        reviews = QCReview.objects.select_related("reviewer")
+        submissions = submissions.prefetch_related(Prefetch("reviews", queryset=reviews))
+    submissions = list(submissions)
     # Who sees an undelivered (in-QC) submission is decided in access.py alone (rule 3).
     visible = [s for s in submissions if access.can_see_submission(user, s)]
-    names = submission_names(user, order, [s.number for s in visible])
+    # Every submission of the order is at hand: its deliveries are counted without a query.
+    delivered = [s.number for s in reversed(submissions) if s.delivered_at is not None]
+    numbers = {number: n for n, number in enumerate(delivered, start=1)}
+    names = submission_names(user, order, [s.number for s in visible], delivered=numbers)
     for submission in visible:
         submission.shown = names[submission.number]
     return visible

@@ -230,17 +230,104 @@ def test_order_list_query_count_does_not_grow_with_rows(
     fill(2)
     with django_assert_max_num_queries(6):
         orders_page(agent, flagged="on")
-    fill(20)
+    fill(40)
     with django_assert_max_num_queries(6):
         response = orders_page(agent, flagged="on")
-    assert len(listed(response)) == 22
+    assert len(listed(response)) == 25
+    with django_assert_max_num_queries(6):
+        older = orders_page(agent, flagged="on", cursor=response.context["page"].older_cursor)
+    with django_assert_max_num_queries(7):  # searching names the matching people first
+        orders_page(agent, q="example.com", cursor=response.context["page"].older_cursor)
+    assert len(listed(older)) == 17
 
 
 def test_order_list_is_paginated_by_25(agent, world):
     for _ in range(27):
         world.order()
-    assert len(listed(orders_page(agent))) == 25
-    assert len(listed(orders_page(agent, page=2))) == 2
+
+    first = orders_page(agent)
+    second = orders_page(agent, cursor=first.context["page"].older_cursor)
+
+    assert len(listed(first)) == 25 and "Older →" in first.text and "Newer" not in first.text
+    assert len(listed(second)) == 2 and "← Newer" in second.text and "Older" not in second.text
+    back = orders_page(agent, cursor=second.context["page"].newer_cursor)
+    assert listed(back) == listed(first)
+
+
+def walk(client, direction: str = "older", start=None, **filters) -> tuple[list[list[int]], object]:
+    """Every page of the list from `start` (a response; the first page without one), following
+    the "Older" (or "Newer") links to the end: the pages' order ids, and the last response."""
+    response = start or orders_page(client, **filters)
+    pages = [listed(response)]
+    while cursor := getattr(response.context["page"], f"{direction}_cursor"):
+        response = orders_page(client, **filters, cursor=cursor)
+        pages.append(listed(response))
+    return pages, response
+
+
+def test_order_list_pages_walk_every_order_once_even_when_created_at_ties(agent, world):
+    # given 60 orders, 30 of which share one creation moment (the sort key ties across pages)
+    orders = [world.order(title=f"Order {n}") for n in range(60)]
+    tied = [o.pk for o in orders[10:40]]
+    Order.objects.filter(pk__in=tied).update(created_at=orders[10].created_at)
+    expected = list(Order.objects.order_by("-created_at", "-pk").values_list("pk", flat=True))
+
+    # when the agent follows "Older" to the last page
+    pages, last = walk(agent)
+
+    # then each order shows once, newest first, 25 to a page, none skipped
+    assert [len(page) for page in pages] == [25, 25, 10]
+    assert [pk for page in pages for pk in page] == expected
+
+    # and "Newer" from the last page walks the same pages back
+    back, _ = walk(agent, "newer", start=last)
+    assert back == pages[::-1]
+
+
+def test_filtered_list_pages_keep_the_filter(agent, world):
+    # given 30 open orders among orders in progress
+    open_orders = []
+    for n in range(30):
+        open_orders.append(world.order(title=f"Open {n}"))
+        if n % 3 == 0:
+            world.assigned(title=f"Working {n}")
+
+    pages, _ = walk(agent, status="open")
+
+    assert [pk for page in pages for pk in page] == [o.pk for o in reversed(open_orders)]
+    assert set(Order.objects.filter(pk__in=pages[1]).values_list("status", flat=True)) == {"open"}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        "eyJkIjoibyJ9",
+        "e30",
+        "eyJkIjoieCIsImsiOiIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwiaWQiOjF9",
+    ],
+)
+def test_a_cursor_we_did_not_give_out_is_refused_with_a_clear_message(agent, world, cursor):
+    world.order(title="Still here")
+
+    response = orders_page(agent, cursor=cursor, status="open")
+
+    assert response.status_code == 400
+    assert "This page link is not one we gave out" in response.text
+    assert "Still here" not in response.text
+    assert 'href="?status=open">Go to the newest orders' in response.text
+    assert Order.objects.count() == 1
+
+
+def test_search_by_email_matching_many_people_still_finds_their_orders(agent, world, monkeypatch):
+    # given more people match the text than the search names one by one
+    monkeypatch.setattr("atelier.backoffice.queries.PEOPLE_LIMIT", 1)
+    assigned = world.assigned(title="Bio")
+    other = world.order(title="Other")
+
+    # then the orders are still found, through the join
+    assert listed(orders_page(agent, q="example.com")) == [other.pk, assigned.pk]
+    assert listed(orders_page(agent, expert="example.com")) == [assigned.pk]
 
 
 # --- the order page ----------------------------------------------------------------------------

@@ -34,7 +34,13 @@ from .conversation import post_comment, raise_flag, resolve_flag
 from .invitations import accept_invitation, decline_invitation, invite_experts, offer_linked_order
 from .placing import add_attachments, assign_expert, create_order, place_order
 from .revisions import decide_fee, request_fee, request_revision, respond_to_fee, triage_revision
-from .submissions import mark_delivery_opened, mark_file_opened, review_submission, submit_work
+from .submissions import (
+    mark_deliveries_opened,
+    mark_delivery_opened,
+    mark_file_opened,
+    review_submission,
+    submit_work,
+)
 from .system import flag_overdue, remind_customer, tell_expert_closable
 
 __all__ = [
@@ -57,6 +63,7 @@ __all__ = [
     "flag_overdue",
     "invite_experts",
     "link_order",
+    "mark_deliveries_opened",
     "mark_delivery_opened",
     "mark_file_opened",
     "offer_linked_order",

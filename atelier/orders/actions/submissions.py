@@ -4,7 +4,7 @@ A delivery also moves the expert's closing moment (rule 7), and a QC order's rew
 its first approval (rule 11).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 
@@ -16,7 +16,7 @@ from atelier.notifications.outbox import notify
 from atelier.rewards import services as rewards
 
 from .. import access, queries, rules
-from ..events import record_event
+from ..events import record_event, record_events
 from ..models import Order, OrderFile, QCReview, RevisionRequest, Submission
 from ..workflow import S, lock_order, transition
 from .common import (
@@ -174,24 +174,42 @@ def _delivered_count(order: Order) -> int:
     return order.submissions.filter(delivered_at__isnull=False).count()
 
 
-@transaction.atomic
 def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:
     """The customer opened a delivery (its page or a file); True the first time."""
-    order = submission.order
-    if (
-        actor.pk != order.customer_id
-        or submission.delivered_at is None
-        or submission.customer_opened_at is not None  # known opened: no query on every view
-    ):
-        return False
+    return bool(mark_deliveries_opened(submission.order, [submission], actor=actor))
+
+
+def mark_deliveries_opened(
+    order: Order, submissions: Iterable[Submission], *, actor: User
+) -> list[Submission]:
+    """The customer saw these submissions of `order`: those delivered and not opened yet are
+    marked opened now, each with its "delivery.opened" event, in one UPDATE and one INSERT
+    however many there are; returns them. Decided first from the rows as loaded: when the actor
+    is not the customer or every delivery is known opened, nothing is written and no transaction
+    is opened (an order page viewed again costs no write)."""
+    if actor.pk != order.customer_id:
+        return []
+    candidates = {
+        s.pk: s for s in submissions if s.delivered_at is not None and s.customer_opened_at is None
+    }
+    if not candidates:
+        return []
     now = clock.now()
-    opened = Submission.objects.filter(pk=submission.pk, customer_opened_at__isnull=True).update(
-        customer_opened_at=now
-    )
-    if opened:
-        submission.customer_opened_at = now
-        record_event(order, "delivery.opened", actor=actor, submission=submission.number)
-    return bool(opened)
+    with transaction.atomic():
+        # Rows a concurrent view opened meanwhile drop out here: each opening is recorded once.
+        unopened = Submission.objects.select_for_update().filter(
+            pk__in=list(candidates), order=order, customer_opened_at__isnull=True
+        )
+        pks = list(unopened.values_list("pk", flat=True))
+        if not pks:
+            return []
+        Submission.objects.filter(pk__in=pks).update(customer_opened_at=now)
+        opened = sorted((candidates[pk] for pk in pks), key=lambda s: s.number)
+        for submission in opened:
+            submission.customer_opened_at = now
+        details = [{"submission": s.number} for s in opened]
+        record_events(order, "delivery.opened", actor=actor, details=details)
+    return opened
 
 
 def mark_file_opened(file: OrderFile, *, actor: User) -> bool:

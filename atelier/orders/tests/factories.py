@@ -131,6 +131,45 @@ class World:
         self.deliver(order)
         return order
 
+    def busy(
+        self,
+        flow: str = Order.Flow.MARKETPLACE,
+        *,
+        submissions: int = 1,
+        files: int = 3,
+        comments: int = 1,
+    ) -> Order:
+        """An order delivered `submissions` times, `files` files each, each delivery answered by
+        a revision request (the last one still open), with `comments` messages from the customer
+        and the expert (every twentieth with a file): data a page's query count must not grow
+        with. The customer has not opened the deliveries yet."""
+        order = self.assigned(flow)
+        for n in range(1, submissions + 1):
+            if n > 1:
+                self.revise(order, f"Revision {n}, please.")
+            submission = actions.submit_work(
+                order,
+                actor=self.expert,
+                notes=f"Version {n}.",
+                files=[
+                    doc(f"part{k}-v{n}.txt", f"Part {k}, version {n}\n", f"Part {k}")
+                    for k in range(files)
+                ],
+            )
+            order.refresh_from_db()
+            if order.qc_required:
+                self.approve(submission)
+        self.revise(order, "One more change, please.")
+        for n in range(comments):
+            actions.post_comment(
+                order,
+                actor=self.expert if n % 2 else self.customer,
+                body=f"Message {n}.",
+                files=[doc(f"note{n}.txt")] if n % 20 == 0 else (),
+            )
+        order.refresh_from_db()
+        return order
+
     def open_latest(self, order: Order) -> None:
         actions.mark_delivery_opened(queries.latest_delivery(order), actor=self.customer)
 

@@ -42,8 +42,18 @@ def test_my_orders_empty_state_and_pagination(customer, world, django_assert_max
         world.order(title=f"Order {n}")
     with django_assert_max_num_queries(8):
         first = customer.get("/")
-    assert "Page 1 of 2" in first.text and "Order 29" in first.text
-    assert "Order 0" in customer.get("/?page=2").text
+    assert "Older →" in first.text and "Order 29" in first.text and "Order 4" not in first.text
+    older = customer.get("/", {"cursor": first.context["page"].older_cursor})
+    assert "Order 4" in older.text and "Order 0" in older.text and "Order 5<" not in older.text
+    assert "← Newer" in older.text and "Older" not in older.text
+
+
+def test_my_orders_with_a_cursor_we_did_not_give_out_says_so(customer, world):
+    world.order(title="Mine")
+    response = customer.get("/", {"cursor": "edited"})
+    assert response.status_code == 400
+    assert "This page link is not one we gave out" in response.text
+    assert "Mine" not in response.text
 
 
 def test_my_orders_lists_only_my_orders(customer, world):

@@ -768,9 +768,9 @@ def test_rule_11_qc_reward_earned_at_first_approval_released_thirty_days_later(w
     [balance] = balances(world.expert)
     assert (balance.pending, balance.available) == (Decimal("200.00"), Decimal("0"))
 
-    assert release_due(now=datetime(2026, 3, 22, 11, 59, tzinfo=NY)) == []
-    assert len(release_due(now=datetime(2026, 3, 22, 12, 0, tzinfo=NY))) == 1
-    assert release_due(now=datetime(2026, 4, 22, tzinfo=NY)) == []  # exactly once
+    assert release_due(now=datetime(2026, 3, 22, 11, 59, tzinfo=NY)) == 0
+    assert release_due(now=datetime(2026, 3, 22, 12, 0, tzinfo=NY)) == 1
+    assert release_due(now=datetime(2026, 4, 22, tzinfo=NY)) == 0  # exactly once
 
     [balance] = balances(world.expert)
     assert (balance.pending, balance.available) == (Decimal("0"), Decimal("200.00"))

@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest
 
 from atelier.core.errors import DomainError, NotAllowed, NotFound
+from atelier.core.keyset import KeysetPage, keyset_page
 from atelier.orders import access
 from atelier.orders.models import Order
 
@@ -45,3 +46,9 @@ def attempt[T](
 
 def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def paginate_by_cursor(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> KeysetPage:
+    """For lists that grow without bound: "Newer"/"Older" pages by `?cursor=`, newest first by
+    creation, with no count. Raises InvalidInput for a cursor we did not give out."""
+    return keyset_page(items, cursor=request.GET.get("cursor") or None, per_page=per_page)

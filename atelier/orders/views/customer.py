@@ -10,9 +10,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from atelier.accounts.signin import send_sign_in_code
-from atelier.core.errors import DomainError, Throttled
+from atelier.core.errors import DomainError, InvalidInput, Throttled
 from atelier.core.htmx import render_page
-from atelier.core.time import platform_tz
 from atelier.documents.downloads import file_response
 from atelier.orders import access, actions, queries
 from atelier.orders.downloads import final_documents_zip
@@ -28,7 +27,7 @@ from atelier.orders.models import FeeRequest, Order
 from atelier.orders.timeline import timeline
 from atelier.orders.workflow import DELIVERED_STATUSES
 
-from .common import attempt, order_or_404, paginate
+from .common import attempt, order_or_404, paginate_by_cursor
 
 TABS = {
     "overview": "Overview",
@@ -50,7 +49,11 @@ def home(request: HttpRequest) -> HttpResponse:
         ]:
             if getattr(user, role):
                 return redirect(url)
-    page = paginate(request, queries.customer_orders(user))
+    try:
+        page = paginate_by_cursor(request, queries.customer_orders(user))
+    except InvalidInput as error:
+        context = {"cursor_error": error.message}
+        return render_page(request, "orders/my_orders.html", context, status=400)
     rows = [(order, queries.next_move(order, viewer=user)) for order in page]
     return render_page(request, "orders/my_orders.html", {"page": page, "rows": rows})
 
@@ -103,7 +106,8 @@ def _tabs_for(user, order: Order) -> dict[str, str]:
 
 @login_required
 def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **forms) -> HttpResponse:
-    """The order page. Opening it as the customer marks the deliveries shown as opened."""
+    """The order page. Only the current tab is built: its context and its part of the template.
+    Opening the overview as the customer marks the deliveries shown there as opened."""
     order = order_or_404(request, pk)
     user = request.user
     tabs = _tabs_for(user, order)
@@ -113,20 +117,30 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
         raise PermissionDenied("Only the order's parties read this part of it.")
     if tab not in tabs:
         tab = "overview"
-    submissions = queries.visible_submissions(user, order)
-    if user.pk == order.customer_id and tab == "overview":
-        for submission in submissions:
-            actions.mark_delivery_opened(submission, actor=user)
-    is_customer = user.pk == order.customer_id
     context = {
         "order": order,
         "tabs": tabs,
         "tab": tab,
         "move": queries.next_move(order, viewer=user),
+        "is_customer": user.pk == order.customer_id,
+        **_TAB_CONTEXT[tab](user, order, forms),
+    }
+    status = 400 if forms else 200
+    return render_page(
+        request, "orders/order_detail.html", context, partial="tab_panel", status=status
+    )
+
+
+def _overview(user, order: Order, forms: dict) -> dict:
+    is_customer = user.pk == order.customer_id
+    submissions = queries.visible_submissions(user, order)
+    if is_customer:
+        # One write the first time a delivery is seen; none when all are known opened.
+        actions.mark_deliveries_opened(order, submissions, actor=user)
+    return {
         "submissions": submissions,
         "has_final": any(s.delivered_at for s in submissions),
         "show_qc": not is_customer or user.is_agent,
-        "is_customer": is_customer,
         "can_respond": is_customer and order.status in DELIVERED_STATUSES,
         "show_customer": access.may_see_customer(user, order),
         "attachments": queries.customer_documents(user, order),
@@ -134,23 +148,37 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
         "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
         if is_customer
         else [],
-        "comments": order.comments.select_related("author").prefetch_related("files")
-        if "conversation" in tabs
-        else [],
-        "timeline": timeline(user, order) if tab == "timeline" else [],
-        "may_comment": access.may_comment(user, order),
-        "close": actions.close_info(order, actor=user)
-        if tab == "work" and order.expert_may_close
-        else None,
-        "platform_zone": platform_tz().key,
         "revision_form": forms.get("revision_form") or RevisionRequestForm(),
-        "comment_form": forms.get("comment_form") or CommentForm(),
         "attachments_form": forms.get("attachments_form") or AttachmentsForm(),
     }
-    status = 400 if forms else 200
-    return render_page(
-        request, "orders/order_detail.html", context, partial="tab_panel", status=status
-    )
+
+
+def _work(user, order: Order, forms: dict) -> dict:
+    return {
+        "submissions": queries.visible_submissions(user, order),
+        "revision_requests": order.revision_requests.prefetch_related("files"),
+        "close": actions.close_info(order, actor=user) if order.expert_may_close else None,
+    }
+
+
+def _conversation(user, order: Order, forms: dict) -> dict:
+    return {
+        "comments": order.comments.select_related("author").prefetch_related("files"),
+        "may_comment": access.may_comment(user, order),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+    }
+
+
+def _timeline(user, order: Order, forms: dict) -> dict:
+    return {"timeline": timeline(user, order)}
+
+
+_TAB_CONTEXT = {
+    "overview": _overview,
+    "work": _work,
+    "conversation": _conversation,
+    "timeline": _timeline,
+}
 
 
 def _back(order: Order, tab: str = "overview", anchor: str = "") -> HttpResponse:
