@@ -72,6 +72,8 @@ def _reads(world, order) -> dict[str, tuple[object, str]]:
     """Each read: who makes it, and the URL."""
     from django.urls import reverse
 
+    from atelier.backoffice.queries import TABS
+
     page = reverse("order-detail", args=[order.pk])
     submission = order.submissions.order_by("-number").first()
     tabs = {
@@ -85,13 +87,14 @@ def _reads(world, order) -> dict[str, tuple[object, str]]:
         for role, names in tabs.items()
         for tab in names
     }
+    console = reverse("console-order", args=[order.pk])
+    reads |= {f"console order page {tab}": (world.agent, f"{console}?tab={tab}") for tab in TABS}
     api = f"/api/v1/orders/{order.pk}"
     reads |= {
         "my orders (customer)": (world.customer, reverse("home")),
         "expert dashboard /work/": (world.expert, reverse("expert-dashboard")),
         "QC queue": (world.reviewer, reverse("qc-queue")),
         "console order list": (world.agent, reverse("console-orders")),
-        "console order page": (world.agent, reverse("console-order", args=[order.pk])),
         "inbox (customer)": (world.customer, reverse("inbox")),
         "API orders (customer)": (world.customer, "/api/v1/orders"),
         "API orders (agent)": (world.agent, "/api/v1/orders"),

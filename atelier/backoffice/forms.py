@@ -228,37 +228,67 @@ def _initial(order: Order, agent: User, name: str) -> dict[str, Any]:
     return CONSOLE_ACTIONS[name].initial(order, agent)
 
 
+# The order page's tab that holds each action's form: beside what the action is about. The
+# overview holds the moves of the order as a whole.
+ACTION_TABS = {
+    "assign": "overview",
+    "invite": "overview",
+    "link": "overview",
+    "offer_linked": "overview",
+    "complete": "overview",
+    "close": "overview",
+    "reopen": "overview",
+    "cancel": "overview",
+    "request_revision": "work",
+    "triage": "work",
+    "decide_fee": "work",
+    "comment": "conversation",
+    "resolve_flag": "conversation",
+    "credit": "money",
+}
+
+
 def order_panels(
-    order: Order, agent: User, dossier: OrderDossier, *, failed: Panel | None = None
+    order: Order, agent: User, dossier: OrderDossier, *, tab: str, failed: Panel | None = None
 ) -> list[Panel]:
-    """The actions this order's state calls for, and the one that just failed (with its errors)
-    whether or not the state calls for it."""
+    """The actions this order's state calls for on `tab`, and the one that just failed (with its
+    errors) whether or not the state calls for it."""
     panels: list[Panel] = []
+
+    def offer(name: str, subject=None, **initial) -> Panel | None:
+        if ACTION_TABS[name] != tab:
+            return None
+        panels.append(_panel(order, name, subject, **initial))
+        return panels[-1]
+
     if order.status in {S.OPEN, S.INVITED}:
-        panels.append(_panel(order, "assign"))
+        offer("assign")
         if order.assignment != Order.Assignment.DIRECT:
-            panels.append(_panel(order, "invite"))
-    panels.append(_panel(order, "link"))
+            offer("invite")
+    offer("link")
     if order.linked_order_id and order.expert_id:
-        panels.append(_panel(order, "offer_linked"))
-    panels += [_panel(order, "triage", r) for r in dossier.pending_triage]
-    panels += [_panel(order, "decide_fee", f) for f in dossier.requested_fees]
+        offer("offer_linked")
+    for request in dossier.pending_triage:
+        offer("triage", request)
+    for fee in dossier.requested_fees:
+        offer("decide_fee", fee)
     if order.status in {*DELIVERED_STATUSES, S.REVISION_REQUESTED}:
-        panels.append(_panel(order, "complete"))
-        if order.expert_may_close:
+        offer("complete")
+        if order.expert_may_close and ACTION_TABS["close"] == tab:
             info = actions.close_info(order, actor=agent)
-            close = _panel(order, "close", message=info.farewell_template)
+            close = offer("close", message=info.farewell_template)
             close.extra["info"] = info
-            panels.append(close)
     if order.status in DELIVERED_STATUSES:
-        panels.append(_panel(order, "request_revision"))
+        offer("request_revision")
     if order.status == S.COMPLETED:
-        panels.append(_panel(order, "reopen"))
-    panels += [_panel(order, "resolve_flag", f) for f in dossier.open_flags]
-    panels.append(_panel(order, "comment"))
-    panels.append(_panel(order, "credit", **_initial(order, agent, "credit")))
+        offer("reopen")
+    for flag in dossier.open_flags:
+        offer("resolve_flag", flag)
+    offer("comment")
+    if ACTION_TABS["credit"] == tab:
+        offer("credit", **_initial(order, agent, "credit"))
     if order.status not in CLOSED_STATUSES:
-        panels.append(_panel(order, "cancel"))
+        offer("cancel")
     if failed is not None:
         at = next((i for i, p in enumerate(panels) if p.key == failed.key), None)
         if at is None:

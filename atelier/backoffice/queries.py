@@ -1,9 +1,9 @@
-"""The console's read side: every order, filtered; one order with everything an agent looks at;
-the flags inbox; pros found by search. Each list costs a fixed number of queries."""
+"""The console's read side: every order, filtered; one order with everything an agent looks at,
+tab by tab; the flags inbox; pros found by search. Each list costs a fixed number of queries."""
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import (
@@ -137,21 +137,32 @@ def console_orders(filters: OrderFilters, *, now: datetime) -> QuerySet[Order]:
 # --- one order ---------------------------------------------------------------------------------
 
 
+# The order page's tabs. Each shows a part of the order and loads only that part.
+TABS = {
+    "overview": "Overview",
+    "work": "Work",
+    "conversation": "Conversation",
+    "timeline": "Timeline",
+    "money": "Money",
+}
+
+
 @dataclass(frozen=True)
 class OrderDossier:
-    """Everything the agent's order page shows, each list fetched once."""
+    """What one tab of the agent's order page shows, each list fetched once; the lists of the
+    other tabs stay empty."""
 
-    documents: list[OrderFile]
-    invitations: list[Invitation]
-    submissions: list[Submission]
-    revision_requests: list[RevisionRequest]
-    fee_requests: list[FeeRequest]
-    comments: list[Comment]
-    flags: list[Flag]
-    events: list[Event]
-    ledger: list[LedgerEntry]
-    balances: list[Balance]
-    linked_from: list[Order]
+    documents: list[OrderFile] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)
+    linked_from: list[Order] = field(default_factory=list)
+    submissions: list[Submission] = field(default_factory=list)
+    revision_requests: list[RevisionRequest] = field(default_factory=list)
+    fee_requests: list[FeeRequest] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    balances: list[Balance] = field(default_factory=list)
 
     @property
     def pending_triage(self) -> list[RevisionRequest]:
@@ -168,14 +179,29 @@ class OrderDossier:
         return [f for f in self.flags if f.is_open]
 
 
-def order_dossier(order: Order) -> OrderDossier:
-    """Each list in one query, whatever its length. The order's files come in one query too:
-    each submission, revision request and comment gets its own as `attached`."""
-    files: dict[tuple[str, int | None], list[OrderFile]] = defaultdict(list)
-    for file in order.files.all():
-        files[_owner(file)].append(file)
+def order_dossier(order: Order, tab: str) -> OrderDossier:
+    """What `tab` shows, each list in one query whatever its length."""
+    return _DOSSIERS[tab](order)
+
+
+def _overview(order: Order) -> OrderDossier:
+    return OrderDossier(
+        # The customer's documents only: the others belong to the work and the conversation.
+        documents=list(
+            order.files.filter(
+                submission__isnull=True, revision_request__isnull=True, comment__isnull=True
+            )
+        ),
+        invitations=list(order.invitations.select_related("expert", "invited_by")),
+        linked_from=list(order.linked_from.all()),
+    )
+
+
+def _work(order: Order) -> OrderDossier:
+    """The submissions (those still in QC too, with the reviewers' comments), revision requests
+    and fees. Their files come in one query: each submission and revision request gets its own
+    as `attached`."""
     submissions = list(
-        # Every submission, those still in QC too, with the reviewers' comments.
         order.submissions.select_related("expert").prefetch_related(
             Prefetch("reviews", queryset=QCReview.objects.select_related("reviewer"))
         )
@@ -183,32 +209,102 @@ def order_dossier(order: Order) -> OrderDossier:
     revision_requests = list(
         order.revision_requests.select_related("requested_by", "triaged_by", "submission")
     )
-    comments = list(order.comments.select_related("author"))
-    for kind, items in [
-        ("submission", submissions),
-        ("revision_request", revision_requests),
-        ("comment", comments),
-    ]:
-        for item in items:
-            item.attached = files.get((kind, item.pk), [])
+    _attach(
+        order.files.filter(Q(submission__isnull=False) | Q(revision_request__isnull=False)),
+        submission=submissions,
+        revision_request=revision_requests,
+    )
     return OrderDossier(
-        documents=files.get(("order", None), []),
-        invitations=list(order.invitations.select_related("expert", "invited_by")),
         submissions=submissions,
         revision_requests=revision_requests,
         fee_requests=list(
             order.fee_requests.select_related("requested_by", "decided_by", "revision_request")
         ),
+    )
+
+
+def _conversation(order: Order) -> OrderDossier:
+    comments = list(order.comments.select_related("author"))
+    _attach(order.files.filter(comment__isnull=False), comment=comments)
+    return OrderDossier(
         comments=comments,
         flags=list(
             order.flags.select_related("raised_by", "resolved_by").order_by(
                 F("resolved_at").desc(nulls_first=True), "created_at"
             )
         ),
-        events=list(order.events.select_related("actor")),
+    )
+
+
+def _timeline(order: Order) -> OrderDossier:
+    return OrderDossier(events=list(order.events.select_related("actor")))
+
+
+def _money(order: Order) -> OrderDossier:
+    return OrderDossier(
         ledger=list(LedgerEntry.objects.filter(order=order).select_related("expert")),
         balances=balances(order.expert) if order.expert_id else [],
-        linked_from=list(order.linked_from.all()),
+    )
+
+
+_DOSSIERS = {
+    "overview": _overview,
+    "work": _work,
+    "conversation": _conversation,
+    "timeline": _timeline,
+    "money": _money,
+}
+
+
+def _attach(files: QuerySet[OrderFile], **owners: list) -> None:
+    """Give each item of `owners` (lists keyed by what a file points at: "submission"...) its
+    files as `attached`."""
+    by_owner: dict[tuple[str, int | None], list[OrderFile]] = defaultdict(list)
+    for file in files:
+        by_owner[_owner(file)].append(file)
+    for kind, items in owners.items():
+        for item in items:
+            item.attached = by_owner.get((kind, item.pk), [])
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What waits for an agent on the order, shown beside the tab that holds it."""
+
+    pending_triage: int
+    requested_fees: int
+    open_flags: int
+
+    def waiting(self, tab: str) -> int:
+        """How many things on `tab` wait for an agent's decision."""
+        return {
+            "work": self.pending_triage + self.requested_fees,
+            "conversation": self.open_flags,
+        }.get(tab, 0)
+
+
+def _count(rows: QuerySet) -> Coalesce:
+    n = rows.filter(order=OuterRef("pk")).order_by().values("order").annotate(n=Count("pk"))
+    return Coalesce(Subquery(n.values("n"), output_field=IntegerField()), 0)
+
+
+def with_attention(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """`orders` with what waits for an agent on each, in the same query (see `attention`)."""
+    return orders.annotate(
+        pending_triage=_count(
+            RevisionRequest.objects.filter(status=RevisionRequest.Status.PENDING_TRIAGE)
+        ),
+        requested_fees=_count(FeeRequest.objects.filter(status=FeeRequest.Status.REQUESTED)),
+        open_flags=_count(Flag.objects.filter(resolved_at__isnull=True)),
+    )
+
+
+def attention(order: Order) -> Attention:
+    """What waits for an agent on `order`, fetched through `with_attention`."""
+    return Attention(
+        pending_triage=order.pending_triage,
+        requested_fees=order.requested_fees,
+        open_flags=order.open_flags,
     )
 
 

@@ -1,4 +1,5 @@
-"""The agent console: every order, one order with every agent action, the flags inbox.
+"""The agent console: every order, one order (tab by tab) with every agent action, the flags
+inbox.
 
 Anyone who is not an agent gets 404 here, as for anything else they may not see.
 """
@@ -16,13 +17,14 @@ from atelier.accounts.decorators import agent_required
 from atelier.core import clock
 from atelier.core.errors import InvalidInput
 from atelier.core.htmx import is_htmx, render_page
-from atelier.orders import actions
+from atelier.orders import access, actions
 from atelier.orders.models import Flag, Order
 from atelier.orders.timeline import timeline
 from atelier.orders.views.common import attempt, order_or_404, paginate, paginate_by_cursor
 
 from . import queries
 from .forms import (
+    ACTION_TABS,
     DONE,
     FlagFilterForm,
     FlagResolutionForm,
@@ -55,9 +57,21 @@ def order_list(request: HttpRequest) -> HttpResponse:
 # --- one order ---------------------------------------------------------------------------------
 
 
+def _order_or_404(request: HttpRequest, pk: int) -> Order:
+    """The order with what waits for an agent on it, in one query, authorised by the engine's
+    rule as order_or_404 does."""
+    orders = Order.objects.select_related("service", "customer", "expert")
+    order = queries.with_attention(orders).filter(pk=pk).first()
+    if order is None or not access.can_see_order(request.user, order):
+        raise Http404("No such order.")
+    return order
+
+
 @agent_required
 def order_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_order(request, order_or_404(request, pk))
+    order = _order_or_404(request, pk)
+    tab = request.GET.get("tab", "overview")
+    return _render_order(request, order, tab if tab in queries.TABS else "overview")
 
 
 @agent_required
@@ -77,27 +91,40 @@ def order_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, DONE[name])
-            return redirect("console-order", pk=order.pk)
-    order = order_or_404(request, pk)  # the engine may have refused midway: show what is
-    return _render_order(request, order, failed=panel)
+            return redirect(_tab_url(order, ACTION_TABS[name]))
+    order = _order_or_404(request, pk)  # the engine may have refused midway: show what is
+    return _render_order(request, order, ACTION_TABS[name], failed=panel)
 
 
-def _render_order(request: HttpRequest, order: Order, *, failed: Panel | None = None):
-    dossier = queries.order_dossier(order)
-    panels = arrange_panels(order_panels(order, request.user, dossier, failed=failed), dossier)
+def _tab_url(order: Order, tab: str) -> str:
+    url = reverse("console-order", args=[order.pk])
+    return url if tab == "overview" else f"{url}?tab={tab}"
+
+
+def _render_order(request: HttpRequest, order: Order, tab: str, *, failed: Panel | None = None):
+    """Only the current tab is built: its lists, its action forms, its part of the template."""
+    dossier = queries.order_dossier(order, tab)
+    panels = order_panels(order, request.user, dossier, tab=tab, failed=failed)
+    panels = arrange_panels(panels, dossier)
     invite = next((p for p in panels if p.name == "invite"), None)
     ticked = invite.form.data.getlist("experts") if invite and invite.form.is_bound else []
     expert_q = request.GET.get("expert_q", "")
+    attention = queries.attention(order)
     context = {
         "order": order,
+        "tabs": [(key, label, attention.waiting(key)) for key, label in queries.TABS.items()],
+        "tab": tab,
+        "attention": attention,
         "d": dossier,
-        "timeline": timeline(request.user, order, dossier.events),
+        "timeline": timeline(request.user, order, dossier.events) if tab == "timeline" else [],
         "panels": panels,
+        # The comment form stands under the comments; the others in the tab's "Agent actions".
+        "actions": [p for p in panels if p.name != "comment"],
         "expert_q": expert_q,
         # Only an order open to invitations shows the picker: no query for it otherwise.
         "picker": queries.invite_picker(order, expert_q, ticked) if invite else None,
     }
-    return render(request, "backoffice/order.html", context)
+    return render_page(request, "backoffice/order.html", context, partial="tab_panel")
 
 
 @agent_required

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from atelier.backoffice.forms import ACTION_TABS
+from atelier.backoffice.queries import TABS
 from atelier.core import clock
 from atelier.orders import actions
 from atelier.orders.models import FeeRequest, Flag, Invitation, Order, RevisionRequest
@@ -38,6 +40,19 @@ def act(client, order: Order, name: str, **data):
 
 def panel(response, name: str):
     return next(p for p in response.context["panels"] if p.name == name)
+
+
+def order_page(client, order: Order, tab: str = "overview", **params):
+    return client.get(reverse("console-order", args=[order.pk]), {"tab": tab, **params})
+
+
+def every_tab(client, order: Order) -> list:
+    return [order_page(client, order, tab) for tab in TABS]
+
+
+def offered(client, order: Order) -> set[str]:
+    """The actions the order page offers, on any of its tabs."""
+    return {p.name for page in every_tab(client, order) for p in page.context["panels"]}
 
 
 def reload(order: Order) -> Order:
@@ -346,7 +361,7 @@ def test_order_page_shows_everything_an_agent_needs(agent, world):
     actions.post_comment(order, actor=world.customer, body="Thanks so far")
     actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.EXCESSIVE_REVISIONS, note="Many")
 
-    page = agent.get(reverse("console-order", args=[order.pk])).text
+    page = "".join(response.text for response in every_tab(agent, order))
 
     for text in [
         "One page, please.",
@@ -365,6 +380,118 @@ def test_order_page_shows_everything_an_agent_needs(agent, world):
         assert text in page, text
 
 
+def test_each_tab_shows_its_part_only_with_links_to_the_others(agent, world):
+    # given a delivered order with a comment and a flag
+    order = world.delivered()
+    actions.post_comment(order, actor=world.customer, body="Thanks so far")
+    actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.CONCERN, note="Slow answers")
+
+    pages = {tab: order_page(agent, order, tab).text for tab in TABS}
+
+    # then every tab links to every other, and marks itself as the current one
+    here = reverse("console-order", args=[order.pk])
+    for tab, page in pages.items():
+        for other in TABS:
+            assert f'href="{here}?tab={other}"' in page
+        assert page.count('aria-current="page"') == 1
+        assert f'aria-current="page">{TABS[tab]}' in page
+    # and each part shows on its own tab only
+    where = {
+        "Customer documents": "overview",
+        "Submissions": "work",
+        "Thanks so far": "conversation",
+        "Slow answers": "conversation",  # the flag's note, and the timeline's sentence about it
+        "created the order": "timeline",
+        "Ledger for this order": "money",
+    }
+    for text, tab in where.items():
+        shown = [t for t, page in pages.items() if text in page]
+        assert shown == [tab] or (shown == [tab, "timeline"] and text == "Slow answers"), text
+
+
+def test_an_unknown_tab_shows_the_overview(agent, world):
+    order = world.order()
+    response = order_page(agent, order, "nonsense")
+    assert response.status_code == 200 and response.context["tab"] == "overview"
+
+
+def test_htmx_tab_switch_gets_only_the_tabs(agent, world):
+    order = world.delivered()
+    response = agent.get(reverse("console-order", args=[order.pk]), {"tab": "work"}, **HTMX)
+    assert response.text.strip().startswith('<div id="order-tabs">')
+    assert "<html" not in response.text and "Draft #1" in response.text
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_overview_says_what_waits_on_the_other_tabs(agent, world):
+    # given an order with a fee to decide and an open flag
+    order = world.assigned()
+    actions.request_fee(order, actor=world.expert, amount="40", reason="Extra pages")
+    actions.raise_flag(order, actor=world.customer, kind=Flag.Kind.CONCERN)
+
+    page = order_page(agent, order).text
+
+    # then the overview links to them, and their tabs carry a count
+    here = reverse("console-order", args=[order.pk])
+    assert f'<a href="{here}?tab=work">1 fee request to decide</a>' in page
+    assert f'<a href="{here}?tab=conversation">1 open flag</a>' in page
+    assert page.count('<span class="badge" title="waiting for an agent">1</span>') == 2
+
+
+def test_every_action_offered_is_on_the_tab_that_holds_it(agent, world, triage_order):
+    # given orders in states that call for each of the console's actions
+    order, _request = triage_order
+    actions.request_fee(order, actor=world.expert, amount="40", reason="Extra pages")
+    actions.raise_flag(order, actor=world.expert, kind=Flag.Kind.CONCERN)
+    hub = world.delivered(Order.Flow.EXPERT_HUB, linked_order=world.order())
+    done = world.delivered()
+    actions.complete_order(done, actor=world.customer)
+    fresh = world.order(Order.Flow.MARKETPLACE)
+
+    # when an agent opens each tab of each
+    seen: dict[str, set[str]] = {}
+    for each in (order, hub, done, fresh):
+        for tab in TABS:
+            response = order_page(agent, each, tab)
+            d = response.context["d"]
+            subjects = [*d.revision_requests, *d.fee_requests, *d.flags]
+            beside = [s.panel for s in subjects if getattr(s, "panel", None)]
+            for p in [*response.context["panels"], *beside]:
+                seen.setdefault(p.name, set()).add(tab)
+                assert f'action="{p.url}"' in response.text, (p.name, tab)
+
+    # then every action is offered somewhere, on its own tab only, its form on the page
+    assert seen == {name: {tab} for name, tab in ACTION_TABS.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "tab"),
+    [
+        ("comment", {"body": "We are on it"}, "conversation"),
+        ("request_revision", {"comments": "By phone: fix dates"}, "work"),
+        ("complete", {"confirm": "on"}, "overview"),
+    ],
+)
+def test_an_action_done_leads_back_to_its_tab(agent, world, name, data, tab):
+    order = world.delivered()
+    response = act(agent, order, name, **data)
+    assert response.status_code == 302
+    page = agent.get(response.url)
+    assert page.context["tab"] == tab
+    assert any(m.message for m in page.context["messages"])
+
+
+def test_a_refused_action_shows_its_own_tab_with_the_errors(agent, world):
+    order = world.assigned()
+    response = act(agent, order, "credit", expert=world.expert.email, amount="-5", memo="x")
+    assert response.status_code == 200 and response.context["tab"] == "money"
+    assert panel(response, "credit").form.errors["amount"]
+    assert "Ledger for this order" in response.text
+    # and its tab links lead back to the order page, not to the action's URL
+    here = reverse("console-order", args=[order.pk])
+    assert f'href="{here}?tab=overview"' in response.text
+
+
 def test_unknown_order_or_action_is_404(agent, world):
     order = world.order()
     assert agent.get(reverse("console-order", args=[order.pk + 1])).status_code == 404
@@ -374,13 +501,13 @@ def test_unknown_order_or_action_is_404(agent, world):
 
 def test_only_actions_that_fit_the_state_are_offered(agent, world):
     order = world.order()
-    names = {p.name for p in agent.get(reverse("console-order", args=[order.pk])).context["panels"]}
+    names = offered(agent, order)
     assert {"assign", "cancel", "comment", "credit"} <= names
     assert not names & {"invite", "complete", "close", "reopen"}
 
     done = world.delivered()
     actions.complete_order(done, actor=world.customer)
-    names = {p.name for p in agent.get(reverse("console-order", args=[done.pk])).context["panels"]}
+    names = offered(agent, done)
     assert "reopen" in names and not names & {"assign", "cancel", "complete"}
 
 
@@ -456,7 +583,7 @@ def triage_order(world):
 
 def test_triage_in_scope_sends_the_request_to_the_expert(agent, triage_order):
     order, request = triage_order
-    page = agent.get(reverse("console-order", args=[order.pk]))
+    page = order_page(agent, order, "work")
     assert f'id="triage-{request.pk}-decision_0"' in page.text
     response = act(agent, order, "triage", request=request.pk, decision="in_scope")
     assert response.status_code == 302
@@ -596,7 +723,7 @@ def test_agent_cancels_only_with_confirmation(agent, world):
 
 def test_crediting_twice_with_the_same_key_writes_once(agent, world):
     order = world.assigned()
-    form = panel(agent.get(reverse("console-order", args=[order.pk])), "credit").form
+    form = panel(order_page(agent, order, "money"), "credit").form
     key = form.initial["key"]
     assert key and form.initial["expert"] == world.expert
     data = {"expert": world.expert.email, "amount": "15.00", "currency": "USD", "memo": "Rush"}

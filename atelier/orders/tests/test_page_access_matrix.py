@@ -767,6 +767,16 @@ ROWS = [
     # the agent console: agents only, a 404 for everyone else
     Row("console-orders", people(404, A=200)),
     Row("console-order", seen(404, A=200), order_pk, ("invited", "delivered", "closed")),
+    *[
+        Row(
+            "console-order",
+            seen(404, A=200),
+            order_pk,
+            ("invited", "delivered", "closed"),
+            query=f"?tab={tab}",
+        )
+        for tab in ("work", "conversation", "timeline", "money")
+    ],
     Row(
         "console-order-action",
         people(404, A=302),
@@ -880,7 +890,7 @@ MUST_READ = [
     ("order page: conversation", "in_progress", "C", [CONVERSATION, COMMENTFILE]),
     ("order page: conversation", "in_progress", "E", [CONVERSATION, COMMENTFILE]),
     ("order page: conversation", "in_progress", "A", [CONVERSATION, COMMENTFILE]),
-    ("GET console-order", "delivered", "A", [FLAGNOTE, AGENTNOTE, CONCERN]),
+    ("GET console-order?tab=conversation", "delivered", "A", [FLAGNOTE, AGENTNOTE, CONCERN]),
     ("GET console-order", "invited", "A", [PRONAME]),
     ("GET console-flags", "", "A", [FLAGNOTE, CONCERN]),
 ]

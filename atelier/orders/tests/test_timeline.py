@@ -75,7 +75,7 @@ def test_the_order_page_and_the_console_show_the_sentences(world, client):
     customer_page = _page(client, world.customer, order, "timeline")
     expert_page = _page(client, world.expert, order, "timeline")
     client.force_login(world.agent)
-    console = client.get(reverse("console-order", args=[order.pk])).text
+    console = client.get(reverse("console-order", args=[order.pk]), {"tab": "timeline"}).text
 
     assert "You asked for a revision." in customer_page
     assert expected in expert_page and expected in console
