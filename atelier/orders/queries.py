@@ -183,11 +183,14 @@ def submission_names(
     return {n: _name(delivered[n]) for n in numbers if n in delivered}
 
 
-def visible_submissions(user: User, order: Order) -> list[Submission]:
-    """Every submission of `order` that `user` may see, newest first, files prefetched (and QC's
-    reviews, with their reviewer, for those who may read them), each with `shown` (its
-    SubmissionName for this reader)."""
-    submissions = order.submissions.prefetch_related("files").order_by("-number")
+def visible_submissions(user: User, order: Order, *, files: bool = True) -> list[Submission]:
+    """Every submission of `order` that `user` may see, newest first, files prefetched unless
+    `files` is false (a page showing only some of them prefetches theirs), QC's reviews, with
+    their reviewer, for those who may read them, each with `shown` (its SubmissionName for this
+    reader)."""
+    submissions = order.submissions.order_by("-number")
+    if files:
+        submissions = submissions.prefetch_related("files")
     if user.is_agent or user.pk != order.customer_id:  # QC's reviews are never the customer's
         reviews = QCReview.objects.select_related("reviewer")
         submissions = submissions.prefetch_related(Prefetch("reviews", queryset=reviews))

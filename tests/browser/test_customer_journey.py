@@ -46,3 +46,25 @@ def test_customer_asks_for_a_revision_then_completes(people, world):
     expect(page.get_by_role("heading", name=f"Your documents for “{order.title}”")).to_be_visible()
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
+
+
+def test_customer_of_a_long_order_reaches_the_first_delivery_and_message(people, world):
+    order = world.busy(submissions=8, comments=60)
+    page = people.login(world.customer.email)
+
+    page.get_by_role("link", name=f"#{order.pk} {order.title}").click()
+    expect(page.get_by_role("link", name="Part 0").first).to_be_visible()  # the newest five
+    expect(page.locator("#submission-1")).to_have_count(0)
+    page.get_by_role("link", name="Show all 8 deliveries").click()
+    first = page.locator("#submission-1")
+    expect(first.get_by_text("part0-v1.txt")).to_be_visible()
+    with page.expect_download() as download:
+        first.get_by_role("link", name="Part 0").click()
+    assert download.value.suggested_filename == "part0-v1.txt"
+
+    page.get_by_role("link", name="Conversation").click()
+    expect(page.get_by_text("Message 59.")).to_be_visible()
+    expect(page.get_by_text("Message 9.", exact=True)).to_have_count(0)
+    page.get_by_role("link", name="Older messages").click()
+    expect(page.get_by_text("Message 0.", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Older messages")).to_have_count(0)

@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.timezone import localtime
@@ -23,7 +22,6 @@ from atelier.orders.models import (
     QCReview,
     Submission,
 )
-from atelier.orders.queries import visible_submissions
 from atelier.orders.tests.factories import ServiceFactory
 
 Flow = Order.Flow
@@ -397,15 +395,12 @@ def test_the_upload_script_gets_the_address_or_the_form_fragment(world, client):
 
 
 def _work_tab(world, order: Order) -> str:
-    request = RequestFactory().get("/")
-    request.user = world.expert
-    close = actions.close_info(order, actor=world.expert) if order.expert_may_close else None
-    context = {
-        "order": order,
-        "submissions": visible_submissions(world.expert, order),
-        "close": close,
-    }
-    return render_to_string("orders/expert/_work.html", context, request=request)
+    """The work tab as htmx fetches it: the order page's tab panel, built by the view."""
+    client = _login(Client(), world.expert)
+    url = f"{reverse('order-detail', args=[order.pk])}?tab=work"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def test_work_tab_shows_history_revision_requests_and_qc_comments(world):

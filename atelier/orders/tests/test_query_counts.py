@@ -119,3 +119,21 @@ def test_a_later_delivery_is_opened_once_its_predecessors_are(world, client):
     assert _writes(again) == []
     opened = order.events.filter(verb="delivery.opened")
     assert sorted(e.details["submission"] for e in opened) == [1, 2]
+
+
+@pytest.mark.parametrize(("role", "tab"), [("customer", "overview"), ("expert", "work")])
+def test_show_all_and_older_messages_cost_what_the_newest_cost(world, client, orders, role, tab):
+    # given a large order its reader has seen
+    client.force_login(getattr(world, role))
+    large = orders[1]
+    _get(client, _page(large, "overview"))
+    # when they show every delivery, or page back through the conversation
+    latest, everything = _get(client, _page(large, tab)), _get(client, _page(large, tab) + "&all=1")
+    conversation = _page(large, "conversation")
+    older_cursor = client.get(conversation).context["comments_page"].older_cursor
+    newest, older = (
+        _get(client, conversation),
+        _get(client, f"{conversation}&cursor={older_cursor}"),
+    )
+    # then it costs the same queries
+    assert len(everything) == len(latest) and len(older) == len(newest)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Window, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -123,28 +124,59 @@ def order_detail(request: HttpRequest, pk: int, *, tab: str | None = None, **for
         "tab": tab,
         "move": queries.next_move(order, viewer=user),
         "is_customer": user.pk == order.customer_id,
-        **_TAB_CONTEXT[tab](user, order, forms),
+        **_TAB_CONTEXT[tab](request, order, forms),
     }
-    status = 400 if forms else 200
+    status = 400 if forms or context.get("cursor_error") else 200
     return render_page(
         request, "orders/order_detail.html", context, partial="tab_panel", status=status
     )
 
 
-def _overview(user, order: Order, forms: dict) -> dict:
+# Deliveries and revision requests shown in full on the order page, newest first; the older ones
+# are behind a "Show all" link (?all=1), so that a long-running order renders like a new one.
+LATEST_SHOWN = 5
+# Messages per page of the conversation, newest page first, "Older messages" by cursor.
+COMMENTS_PER_PAGE = 50
+
+
+def _history(request: HttpRequest, order: Order, submissions: list) -> dict:
+    """The deliveries and revision requests the page shows in full, files prefetched for those
+    alone: the newest few, or all of them with ?all=1, and how many there are. `submissions`
+    (all the reader may see) stay in the context for each shown delivery's diff base."""
+    show_all = request.GET.get("all") == "1"
+    shown = submissions if show_all else submissions[:LATEST_SHOWN]
+    # The newest revision requests and how many there are, in one query: COUNT(*) OVER ().
+    requests = order.revision_requests.annotate(total=Window(Count("pk")))
+    shown_requests = list(requests if show_all else requests[:LATEST_SHOWN])
+    requests_count = shown_requests[0].total if shown_requests else 0
+    prefetch_related_objects(shown, "files")
+    prefetch_related_objects(shown_requests, "files")
+    return {
+        "submissions": submissions,
+        "shown_submissions": shown,
+        "older_count": len(submissions) - len(shown),
+        "revision_requests_count": requests_count,
+        "shown_revision_requests": shown_requests,
+        "older_revision_count": requests_count - len(shown_requests),
+        "show_all": show_all,
+        "latest_count": LATEST_SHOWN,
+    }
+
+
+def _overview(request: HttpRequest, order: Order, forms: dict) -> dict:
+    user = request.user
     is_customer = user.pk == order.customer_id
-    submissions = queries.visible_submissions(user, order)
+    submissions = queries.visible_submissions(user, order, files=False)
     if is_customer:
         # One write the first time a delivery is seen; none when all are known opened.
         actions.mark_deliveries_opened(order, submissions, actor=user)
     return {
-        "submissions": submissions,
+        **_history(request, order, submissions),
         "has_final": any(s.delivered_at for s in submissions),
         "show_qc": not is_customer or user.is_agent,
         "can_respond": is_customer and order.status in DELIVERED_STATUSES,
         "show_customer": access.may_see_customer(user, order),
         "attachments": queries.customer_documents(user, order),
-        "revision_requests": order.revision_requests.prefetch_related("files"),
         "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
         if is_customer
         else [],
@@ -153,24 +185,30 @@ def _overview(user, order: Order, forms: dict) -> dict:
     }
 
 
-def _work(user, order: Order, forms: dict) -> dict:
+def _work(request: HttpRequest, order: Order, forms: dict) -> dict:
+    user = request.user
     return {
-        "submissions": queries.visible_submissions(user, order),
-        "revision_requests": order.revision_requests.prefetch_related("files"),
+        **_history(request, order, queries.visible_submissions(user, order, files=False)),
         "close": actions.close_info(order, actor=user) if order.expert_may_close else None,
     }
 
 
-def _conversation(user, order: Order, forms: dict) -> dict:
-    return {
-        "comments": order.comments.select_related("author").prefetch_related("files"),
-        "may_comment": access.may_comment(user, order),
+def _conversation(request: HttpRequest, order: Order, forms: dict) -> dict:
+    comments = order.comments.select_related("author").prefetch_related("files")
+    context = {
+        "may_comment": access.may_comment(request.user, order),
         "comment_form": forms.get("comment_form") or CommentForm(),
     }
+    try:
+        page = paginate_by_cursor(request, comments, per_page=COMMENTS_PER_PAGE)
+    except InvalidInput as error:
+        return {**context, "comments": [], "cursor_error": error.message}
+    # A page is read newest first; a conversation reads oldest first.
+    return {**context, "comments": page.object_list[::-1], "comments_page": page}
 
 
-def _timeline(user, order: Order, forms: dict) -> dict:
-    return {"timeline": timeline(user, order)}
+def _timeline(request: HttpRequest, order: Order, forms: dict) -> dict:
+    return {"timeline": timeline(request.user, order)}
 
 
 _TAB_CONTEXT = {
