@@ -3,6 +3,14 @@
 import pytest
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--deep",
+        action="store_true",
+        help="explore more: ten times the generated sequences of the property tests",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     # A fresh in-memory cache per test (no failed-login counts carried over); the database cache

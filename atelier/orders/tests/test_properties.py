@@ -807,5 +807,7 @@ EXPLORATION = settings(
 
 
 @pytest.mark.django_db
-def test_order_engine_keeps_its_invariants() -> None:
-    run_state_machine_as_test(OrderEngine, settings=EXPLORATION)
+def test_order_engine_keeps_its_invariants(request) -> None:
+    # `pytest --deep` (make test PYTEST_ARGS=--deep) explores ten times as many sequences.
+    examples = EXPLORATION.max_examples * (10 if request.config.getoption("--deep") else 1)
+    run_state_machine_as_test(OrderEngine, settings=settings(EXPLORATION, max_examples=examples))
