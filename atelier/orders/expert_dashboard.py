@@ -15,6 +15,8 @@ from .queries import Party, close_blockers, whose_move, with_close_facts, with_m
 from .workflow import DELIVERED_STATUSES, S
 
 DONE_LIMIT = 10
+# The overview shows each group's first rows; "Show all" opens the group alone, paginated.
+SECTION_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,12 @@ def _by_due(order: Order) -> tuple:
     return (order.due_at is None, order.due_at or order.created_at, order.created_at)
 
 
-def expert_dashboard(expert: User, *, now: datetime | None = None) -> list[Group]:
+def expert_dashboard(
+    expert: User, *, now: datetime | None = None, all_done: bool = False
+) -> list[Group]:
     """The expert's invitations and orders in the groups of the dashboard, in a fixed number of
-    queries: pending invitations, active orders (annotated), recently completed orders."""
+    queries: pending invitations, active orders (annotated), completed orders (the most recent
+    DONE_LIMIT, or with `all_done` every one, for the "Done" group shown alone and paginated)."""
     now = now or clock.now()
     invitations = list(
         Invitation.objects.filter(expert=expert, status=Invitation.Status.PENDING)
@@ -122,8 +127,10 @@ def expert_dashboard(expert: User, *, now: datetime | None = None) -> list[Group
     done = (
         Order.objects.filter(expert=expert, status=S.COMPLETED)
         .select_related("service")
-        .order_by("-completed_at")[:DONE_LIMIT]
+        .order_by("-completed_at", "-pk")
     )
+    if not all_done:
+        done = done[:DONE_LIMIT]
     return [
         Group(
             "new",
@@ -179,7 +186,9 @@ def expert_dashboard(expert: User, *, now: datetime | None = None) -> list[Group
         Group(
             "done",
             "Done",
-            f"Your {DONE_LIMIT} most recently completed orders.",
+            "Your completed orders, most recent first."
+            if all_done
+            else f"Your {DONE_LIMIT} most recently completed orders.",
             "No completed orders yet.",
             _rows(done),
         ),

@@ -176,6 +176,32 @@ def test_dashboard_query_count_does_not_grow_with_orders(
     assert response.status_code == 200
 
 
+def test_a_busy_dashboard_shows_each_group_bounded_and_every_order_one_click_away(world, client):
+    # given an expert with 30 orders to start and 12 completed
+    for n in range(30):
+        world.assigned(title=f"To start {n:02}")
+    for n in range(12):
+        actions.complete_order(world.delivered(title=f"Done {n:02}"), actor=world.customer)
+    _login(client, world.expert)
+
+    # the overview shows the first 10 of a group and links to all of it
+    page = client.get(reverse("expert-dashboard")).content.decode()
+    assert len(re.findall(r"To start \d\d", page)) == 10
+    assert "Show all 30 in “New”" in page
+    assert len(re.findall(r"Done \d\d", page)) == 10  # the 10 most recent
+    assert "All your completed orders" in page
+
+    # the group alone is paginated and reaches every order
+    seen = set()
+    for number in (1, 2):
+        group_page = client.get(reverse("expert-dashboard"), {"group": "new", "page": number})
+        seen |= set(re.findall(r"To start \d\d", group_page.content.decode()))
+    assert seen == {f"To start {n:02}" for n in range(30)}
+    done = client.get(reverse("expert-dashboard"), {"group": "done"}).content.decode()
+    assert len(set(re.findall(r"Done \d\d", done))) == 12
+    assert client.get(reverse("expert-dashboard"), {"group": "nope"}).status_code == 404
+
+
 # --- invitations ------------------------------------------------------------------------------
 
 

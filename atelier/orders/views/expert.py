@@ -19,7 +19,7 @@ from atelier.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import access, actions, expert_dashboard
 from atelier.orders.models import Flag, Invitation, Order
-from atelier.orders.views.common import attempt, order_or_404
+from atelier.orders.views.common import attempt, order_or_404, paginate
 from atelier.rewards import services as rewards
 
 # --- forms: shape only; the rules live in the actions ------------------------------------------
@@ -123,8 +123,18 @@ def _invitation_or_404(request: HttpRequest, pk: int) -> Invitation:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_expert:
         raise Http404("No such page.")  # as the QC queue and the console for other roles
+    slug = request.GET.get("group")
+    groups = expert_dashboard.expert_dashboard(request.user, all_done=slug == "done")
+    if slug:
+        # One group alone, paginated: a busy expert's hundreds of orders never make one page.
+        group = next((g for g in groups if g.slug == slug), None)
+        if group is None:
+            raise Http404("No such group.")
+        context = {"group": group, "page": paginate(request, group.rows)}
+        return render(request, "orders/expert/dashboard_group.html", context)
     context = {
-        "groups": expert_dashboard.expert_dashboard(request.user),
+        "groups": groups,
+        "limit": expert_dashboard.SECTION_LIMIT,
         "balances": rewards.balances(request.user),
     }
     return render(request, "orders/expert/dashboard.html", context)
