@@ -53,11 +53,10 @@ def record_event(
         actor=actor,
         from_status=from_status,
         to_status=to_status,
-        details=json.loads(json.dumps(details, cls=DjangoJSONEncoder)),
+        details=_stored(details),
         created_at=clock.now(),
     )
-    for listener in _listeners:
-        listener(event)
+    _announce([event])
     return event
 
 
@@ -67,19 +66,22 @@ def record_events(
     """One event of kind `verb` for each entry of `details`, in one INSERT however many."""
     now = clock.now()
     events = Event.objects.bulk_create(
-        Event(
-            order=order,
-            verb=verb,
-            actor=actor,
-            details=json.loads(json.dumps(each, cls=DjangoJSONEncoder)),
-            created_at=now,
-        )
+        Event(order=order, verb=verb, actor=actor, details=_stored(each), created_at=now)
         for each in details
     )
+    _announce(events)
+    return events
+
+
+def _stored(details: dict[str, Any]) -> Any:
+    # As the JSON column will hold them (dates, decimals as strings), so listeners see the same.
+    return json.loads(json.dumps(details, cls=DjangoJSONEncoder))
+
+
+def _announce(events: Sequence[Event]) -> None:
     for event in events:
         for listener in _listeners:
             listener(event)
-    return events
 
 
 def sequence_events(*, batch: int = 1000) -> int:

@@ -319,9 +319,9 @@ def sentence(event: Event, reader: _Reader) -> str | None:
 def timeline(user: User, order: Order, events: Iterable[Event] | None = None) -> list[Entry]:
     """The order's timeline, oldest first, as `user` reads it. `events` (the order's events,
     actors selected) may be passed when the caller has them already."""
-    audience = access.audience(user, order)
-    if audience not in (AGENT, CUSTOMER, EXPERT, REVIEWER):
+    if not access.may_read_timeline(user, order):
         return []  # an invited pro decides on the brief, not the history
+    audience = access.audience(user, order)
     events = list(order.events.select_related("actor") if events is None else events)
     numbers = {e.details.get("submission") for e in events} - {None}
     flags = {e.details.get("flag") for e in events if e.verb == "flag.resolved"} - {None}
