@@ -9,13 +9,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F, IntegerField, QuerySet, Value
+from django.db.models.functions import JSONObject
 
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.core import clock
 from atelier.core.errors import InvalidInput, NotAllowed
 from atelier.core.money import parse_money
-from atelier.notifications.outbox import notify
+from atelier.notifications.outbox import notify, notify_rows
 
 from .. import access
 from ..events import record_event
@@ -156,12 +158,14 @@ def start_work(order: Order, expert: User, *, actor: User, verb: str) -> Order:
     order.invitations.filter(
         expert=expert, status__in=[Invitation.Status.PENDING, Invitation.Status.DECLINED]
     ).update(status=Invitation.Status.ACCEPTED, responded_at=now)
-    losers = close_invitations(order, winner=expert)
+    # The pros who missed it are told in one INSERT ... SELECT over their invitations, before
+    # those change: a speedy offered to a thousand pros costs its winner one statement for them.
+    _notify_taken(order, _pending(order, winner=expert))
+    close_invitations(order, winner=expert)
     transition(
         order, S.IN_PROGRESS, actor=actor, verb=verb, fields={"expert": expert}, expert=expert.email
     )
     _notify_assigned(order, expert)
-    _notify_taken(order, losers)
     return order
 
 
@@ -183,17 +187,24 @@ def _notify_assigned(order: Order, expert: User) -> None:
     )
 
 
-def close_invitations(order: Order, *, winner: User | None) -> list[User]:
-    """Mark every still-pending invitation as taken (or withdrawn if nobody won); return whose."""
-    pending = order.invitations.filter(status=Invitation.Status.PENDING).exclude(expert=winner)
-    losers = [inv.expert for inv in pending.select_related("expert")]
-    pending.update(
+def _pending(order: Order, *, winner: User | None) -> QuerySet[Invitation]:
+    return order.invitations.filter(status=Invitation.Status.PENDING).exclude(expert=winner)
+
+
+def close_invitations(order: Order, *, winner: User | None) -> None:
+    """Mark every still-pending invitation as taken (or withdrawn if nobody won)."""
+    _pending(order, winner=winner).update(
         status=Invitation.Status.TAKEN if winner else Invitation.Status.WITHDRAWN,
         responded_at=clock.now(),
     )
-    return losers
 
 
-def _notify_taken(order: Order, losers: list[User]) -> None:
+def _notify_taken(order: Order, pending: QuerySet[Invitation]) -> None:
     # No details: a pro who missed the order loses access to it.
-    notify("invitation_taken", losers, order=None, order_id=order.pk, service=order.service.name)
+    notify_rows(
+        "invitation_taken",
+        pending.order_by("pk"),
+        recipient=F("expert"),
+        order=Value(None, output_field=IntegerField()),
+        context=JSONObject(order_id=Value(order.pk), service=Value(order.service.name)),
+    )

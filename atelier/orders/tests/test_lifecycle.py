@@ -118,6 +118,7 @@ def test_rule_01_speedy_second_accept_gets_taken_and_loses_access(world, assignm
         access.get_order_for(world.expert2, order.pk)
     [note] = notes_to(world.expert2, "invitation_taken")
     assert note.order is None  # no details of an order they lost
+    assert note.context == {"order_id": order.pk, "service": order.service.name}
     order.refresh_from_db()
     assert order.expert == world.expert
     assert order.invitations.filter(status=Invitation.Status.ACCEPTED).count() == 1
