@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from atelier.accounts.decorators import agent_required
 from atelier.core.htmx import render_page
+from atelier.core.keyset import cursor_listing
 from atelier.notifications import delivery
 from atelier.notifications.messages import line
 from atelier.notifications.models import Notification
 from atelier.notifications.tasks import deliver_notification
-from atelier.orders.views.common import paginate
 
 
 class OutboxFilterForm(forms.Form):
@@ -32,12 +32,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
             rows = rows.filter(status=status)
         if q := form.cleaned_data["q"].strip():
             rows = rows.filter(recipient__email__icontains=q)
-    page = paginate(request, rows)
-    for notification in page:
+    listing, status = cursor_listing(request, rows)
+    for notification in listing["page"]:
         notification.line = line(notification)
     failed = Notification.objects.filter(status=Notification.Status.FAILED).count()
-    context = {"form": form, "page": page, "failed": failed}
-    return render_page(request, "backoffice/outbox.html", context, partial="results")
+    context = {"form": form, "failed": failed, **listing}
+    return render_page(request, "backoffice/outbox.html", context, partial="results", status=status)
 
 
 @agent_required

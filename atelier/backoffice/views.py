@@ -15,12 +15,12 @@ from django.views.decorators.http import require_POST
 
 from atelier.accounts.decorators import agent_required
 from atelier.core import clock
-from atelier.core.errors import InvalidInput
 from atelier.core.htmx import is_htmx, render_page
+from atelier.core.keyset import cursor_listing
 from atelier.orders import access, actions
 from atelier.orders.models import Flag, Order
 from atelier.orders.timeline import timeline
-from atelier.orders.views.common import attempt, order_or_404, paginate, paginate_by_cursor
+from atelier.orders.views.common import attempt, order_or_404, paginate
 
 from . import queries
 from .forms import (
@@ -43,15 +43,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     filters = form.filters()
     orders = queries.console_orders(filters, now=clock.now())
-    context = {"form": form, "filtered": filters != queries.OrderFilters()}
-    try:
-        context["page"] = paginate_by_cursor(request, orders)
-    except InvalidInput as error:
-        context["cursor_error"] = error.message
-        return render_page(
-            request, "backoffice/orders.html", context, partial="results", status=400
-        )
-    return render_page(request, "backoffice/orders.html", context, partial="results")
+    listing, status = cursor_listing(request, orders)
+    context = {"form": form, "filtered": filters != queries.OrderFilters(), **listing}
+    return render_page(request, "backoffice/orders.html", context, partial="results", status=status)
 
 
 # --- one order ---------------------------------------------------------------------------------

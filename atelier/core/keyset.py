@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from .errors import InvalidInput
 
@@ -104,3 +105,14 @@ def keyset_page(
         older_cursor=mark(rows[-1], OLDER) if rows and has_older else None,
         newer_cursor=mark(rows[0], NEWER) if rows and has_newer else None,
     )
+
+
+def cursor_listing(request: HttpRequest, items: QuerySet, per_page: int = 25) -> tuple[dict, int]:
+    """A page's listing of `items` by its `?cursor=`, for the template's context, and the status
+    to answer with: `{"page": ...}` and 200, or for a cursor we did not give out an empty page,
+    `cursor_error` (templates/_cursor_error.html shows it) and 400."""
+    try:
+        page = keyset_page(items, cursor=request.GET.get("cursor") or None, per_page=per_page)
+    except InvalidInput as error:
+        return {"page": KeysetPage([], None, None), "cursor_error": error.message}, 400
+    return {"page": page}, 200

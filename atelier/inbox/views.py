@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -14,11 +13,10 @@ from django.views.decorators.http import require_POST
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
+from atelier.core.keyset import cursor_listing
 from atelier.notifications.messages import line
 from atelier.notifications.models import Notification
 from atelier.orders import access
-
-PAGE_SIZE = 25
 
 
 def _own_or_404(user: User, pk: int) -> Notification:
@@ -54,11 +52,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     items = Notification.objects.filter(recipient=request.user).select_related("order")
     if unread_only:
         items = items.filter(read_at=None)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    _prepare(request.user, page.object_list)
-    context = {"page": page, "unread_only": unread_only}
-    return render_page(request, "inbox/inbox.html", context, partial="items")
+    listing, status = cursor_listing(request, items)
+    _prepare(request.user, listing["page"].object_list)
+    context = {"unread_only": unread_only, **listing}
+    return render_page(request, "inbox/inbox.html", context, partial="items", status=status)
 
 
 @login_required

@@ -58,7 +58,12 @@ class Notification(BaseModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The outbox and each inbox, newest first by (created_at, id): a page is one range read.
+            models.Index(fields=["-created_at", "-id"], name="outbox_newest"),
+            models.Index(fields=["recipient", "-created_at", "-id"], name="inbox_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} to {self.recipient}"

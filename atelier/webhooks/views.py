@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from atelier.accounts.decorators import agent_required
 from atelier.core.errors import NotFound
 from atelier.core.htmx import render_page
-from atelier.orders.views.common import attempt, paginate
+from atelier.core.keyset import cursor_listing
+from atelier.orders.views.common import attempt
 
 from . import actions, signing
 from .forms import EndpointForm
@@ -87,12 +88,9 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 def endpoint_page(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint_or_404(request, pk)
-    context = {
-        "endpoint": endpoint,
-        "page": paginate(request, endpoint.deliveries.order_by("-created_at", "-pk")),
-        "signature_header": signing.SIGNATURE_HEADER,
-    }
-    return render_page(request, "webhooks/endpoint.html", context, partial="log")
+    listing, status = cursor_listing(request, endpoint.deliveries.all())
+    context = {"endpoint": endpoint, "signature_header": signing.SIGNATURE_HEADER, **listing}
+    return render_page(request, "webhooks/endpoint.html", context, partial="log", status=status)
 
 
 @agent_required

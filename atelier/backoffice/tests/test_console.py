@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from atelier.accounts.models import User
 from atelier.backoffice.forms import ACTION_TABS
 from atelier.backoffice.queries import TABS
 from atelier.core import clock
@@ -537,6 +538,7 @@ def test_refused_action_shows_the_engines_message_and_changes_nothing(agent, wor
 
 def test_agent_invites_pros_found_by_search(agent, world):
     order = world.order(Order.Flow.MARKETPLACE)
+    User.objects.filter(is_expert=True).update(name="Sam Someone")  # no random "Tina" among them
     other = UserFactory(email="translator@elsewhere.org", name="Tina Translator", is_expert=True)
     search = reverse("console-expert-search", args=[order.pk])
 

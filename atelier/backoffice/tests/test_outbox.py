@@ -4,6 +4,7 @@ import pytest
 
 from atelier.notifications import delivery
 from atelier.notifications.models import Notification
+from atelier.notifications.outbox import notify
 from atelier.orders import actions
 
 Status = Notification.Status
@@ -62,3 +63,20 @@ def test_outbox_is_404_for_everyone_but_agents(client, world, sent_and_failed, w
     assert client.post(f"/console/outbox/{failed.pk}/retry/").status_code == 404
     failed.refresh_from_db()
     assert failed.status == Status.FAILED
+
+
+def test_the_outbox_pages_by_cursor_keeping_its_filters(client, world):
+    for n in range(27):
+        notify("reopened", [world.customer], reason=f"reason {n:02d}")
+    notify("reopened", [world.expert], reason="to someone else")
+    client.force_login(world.agent)
+
+    first = client.get("/console/outbox/", {"q": world.customer.email})
+    older = first.context["page"].older_cursor
+    second = client.get("/console/outbox/", {"q": world.customer.email, "cursor": older})
+
+    assert len(first.context["page"]) == 25 and "Older →" in first.text
+    assert f"q={world.customer.email.replace('@', '%40')}" in first.text.split("Older →")[0]
+    assert [n.context["reason"] for n in second.context["page"]] == ["reason 01", "reason 00"]
+    edited = client.get("/console/outbox/", {"cursor": older[:-2]})
+    assert edited.status_code == 400 and "not one we gave out" in edited.text

@@ -162,13 +162,25 @@ def test_newest_first_and_paginated_by_25(world, client):
             notify("reopened", [world.customer], reason=f"reason {n:02d}")
     client.force_login(world.customer)
 
-    first = client.get("/inbox/").text
-    second = client.get("/inbox/?page=2").text
+    response = client.get("/inbox/")
+    first = response.text
+    second = client.get("/inbox/", {"cursor": response.context["page"].older_cursor}).text
 
     assert first.index("reason 26") < first.index("reason 25")
     assert first.count('id="notification-') == 25
     assert "reason 01" in second and "reason 00" in second and "reason 26" not in second
-    assert "Page 1 of 2" in first
+    assert "Older →" in first and "Newer" not in first and "← Newer" in second
+
+
+def test_an_edited_page_link_says_so_and_lists_nothing(world, client):
+    notify("reopened", [world.customer], reason="reason 1")
+    client.force_login(world.customer)
+
+    response = client.get("/inbox/", {"cursor": "not-one-of-ours"})
+
+    assert response.status_code == 400
+    assert "This page link is not one we gave out" in response.text
+    assert "reason 1" not in response.text and "No notifications yet" not in response.text
 
 
 def test_inbox_query_count_does_not_grow(world, client, django_assert_max_num_queries):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from atelier.accounts.signin import send_sign_in_code
 from atelier.core.errors import DomainError, InvalidInput, Throttled
 from atelier.core.htmx import render_page
+from atelier.core.keyset import cursor_listing
 from atelier.documents.downloads import file_response
 from atelier.orders import access, actions, queries
 from atelier.orders.downloads import final_documents_zip
@@ -50,13 +51,10 @@ def home(request: HttpRequest) -> HttpResponse:
         ]:
             if getattr(user, role):
                 return redirect(url)
-    try:
-        page = paginate_by_cursor(request, queries.customer_orders(user))
-    except InvalidInput as error:
-        context = {"cursor_error": error.message}
-        return render_page(request, "orders/my_orders.html", context, status=400)
-    rows = [(order, queries.next_move(order, viewer=user)) for order in page]
-    return render_page(request, "orders/my_orders.html", {"page": page, "rows": rows})
+    listing, status = cursor_listing(request, queries.customer_orders(user))
+    rows = [(order, queries.next_move(order, viewer=user)) for order in listing["page"]]
+    context = {"rows": rows, **listing}
+    return render_page(request, "orders/my_orders.html", context, status=status)
 
 
 @login_required
