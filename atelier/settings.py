@@ -341,8 +341,6 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ATELIER_BASE_URL = env_str("ATELIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 ATELIER_MAX_UPLOAD_BYTES = env_int("ATELIER_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
 ATELIER_MAX_UPLOAD_FILES = env_int("ATELIER_MAX_UPLOAD_FILES", 20)  # per request
-ATELIER_REWARD_HOLD_DAYS = env_int("ATELIER_REWARD_HOLD_DAYS", 30)
-ATELIER_REMINDER_DAYS = env_int("ATELIER_REMINDER_DAYS", 3)  # nudge about an unopened delivery
 ATELIER_SWEEP_SECONDS = env_int("ATELIER_SWEEP_SECONDS", 60)  # how often each worker sweeps
 # Rewards and fees released per transaction by the sweep (each batch is a few statements).
 ATELIER_RELEASE_BATCH_SIZE = env_int("ATELIER_RELEASE_BATCH_SIZE", 1000)

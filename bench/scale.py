@@ -78,18 +78,28 @@ SELECT '!', false, 'expert' || g || '@pros.example', 'Expert ' || g, 'UTC', fals
     false, false, true, now(), '[]'
 FROM generate_series(1, %(experts)s) g;
 
+-- One policy per service, in the services' order.
+INSERT INTO catalog_policy (created_at, updated_at, included_revisions, turnaround_days,
+    closing_delay_days, late_revision_days, reward_hold_days, reminder_days, auto_complete_days,
+    qc_turnaround_hours)
+SELECT now(), now(), r, 5, 7, 2, 30, 3, 3, 24 FROM unnest(ARRAY[2, 2, 1, 1]) r;
+
 INSERT INTO catalog_service (created_at, updated_at, slug, name, description,
-    included_revisions, revision_triage, is_active, flow, reward_amount, reward_currency)
-VALUES
-    (now(), now(), 'resume', 'Resume writing', '', 2, false, true, 'writer_portal', 120, 'USD'),
-    (now(), now(), 'cover-letter', 'Cover letter', '', 2, false, true, 'expert_hub', 60, 'USD'),
-    (now(), now(), 'translation', 'Translation', '', 1, true, true, 'marketplace', 80, 'USD'),
-    (now(), now(), 'voice-over', 'Voice-over', '', 1, false, true, 'marketplace', 150, 'USD');
+    revision_triage, is_active, flow, reward_amount, reward_currency, policy_id)
+SELECT now(), now(), v.slug, v.name, '', v.triage, true, v.flow, v.reward, 'USD', p0.id + v.n
+FROM (VALUES
+    (0, 'resume', 'Resume writing', false, 'writer_portal', 120),
+    (1, 'cover-letter', 'Cover letter', false, 'expert_hub', 60),
+    (2, 'translation', 'Translation', true, 'marketplace', 80),
+    (3, 'voice-over', 'Voice-over', false, 'marketplace', 150)
+) v(n, slug, name, triage, flow, reward)
+CROSS JOIN (SELECT min(id) AS id FROM catalog_policy) p0
+ORDER BY v.n;
 
 -- Orders: ids grow with time over three years; the newest tenth is still in work.
 INSERT INTO orders_order (created_at, updated_at, title, instructions, assignment, qc_required,
     expert_may_close, reward_amount, reward_currency, due_at, status, closable_at, completed_at,
-    customer_id, expert_id, linked_order_id, service_id, closable_notified_at)
+    customer_id, expert_id, linked_order_id, service_id, closable_notified_at, policy_id)
 SELECT t.at, t.at,
     (ARRAY['Resume', 'Cover letter', 'Translation', 'Voice-over'])[1 + g %% 4] || ' '
         || left(md5(g::text), 10),
@@ -102,12 +112,13 @@ SELECT t.at, t.at,
     ids.customer0 + (g::bigint * 7919) %% %(customers)s,
     CASE WHEN s.status IN ('open', 'invited') OR (s.status = 'cancelled' AND g %% 2 = 0)
         THEN NULL ELSE ids.expert0 + g %% %(experts)s END,
-    NULL, ids.service0 + g %% 4, NULL
+    NULL, ids.service0 + g %% 4, NULL, ids.policy0 + g %% 4
 FROM generate_series(1, %(orders)s) g
 CROSS JOIN (SELECT
     (SELECT min(id) FROM accounts_user WHERE is_customer) AS customer0,
     (SELECT min(id) FROM accounts_user WHERE is_expert) AS expert0,
-    (SELECT min(id) FROM catalog_service) AS service0) ids
+    (SELECT min(id) FROM catalog_service) AS service0,
+    (SELECT min(id) FROM catalog_policy) AS policy0) ids
 CROSS JOIN LATERAL (SELECT now() - interval '1 day'
     - (%(orders)s - g) * (interval '3 years' / %(orders)s) AS at) t
 CROSS JOIN LATERAL (SELECT CASE

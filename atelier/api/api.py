@@ -8,7 +8,19 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Router
 from ninja.constants import NOT_SET
 
-from . import errors, events, files, ledger, openapi, orders, params, tokens, webhooks, work
+from . import (
+    errors,
+    events,
+    files,
+    ledger,
+    openapi,
+    orders,
+    params,
+    services,
+    tokens,
+    webhooks,
+    work,
+)
 from .parser import TextParser
 from .security import AUTH
 
@@ -64,6 +76,7 @@ api.add_router("", files.router)
 api.add_router("", ledger.router)
 api.add_router("", webhooks.router)
 api.add_router("", events.router)
+api.add_router("", services.router)
 
 
 @csrf_exempt  # as ninja's own views: a token client's POST to a wrong path gets this 404

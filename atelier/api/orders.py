@@ -13,6 +13,7 @@ from atelier.accounts.services import customer_by_email, user_by_email
 from atelier.catalog.models import Service
 from atelier.core.errors import InvalidInput, NotAllowed, NotFound
 from atelier.orders import access, actions, downloads, queries
+from atelier.orders.clocks import with_clock_facts
 from atelier.orders.models import FLOW_PRESETS, Order
 from atelier.orders.timeline import timeline
 
@@ -123,7 +124,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     """Newest first. `role` narrows to the orders where you are that party (`agent`: all);
     pass `next_cursor` back as `cursor` for the next page."""
     user = request.auth
-    orders = access.visible_orders(user).select_related("service", "customer", "expert")
+    orders = with_clock_facts(access.visible_orders(user)).select_related(
+        "service", "customer", "expert"
+    )
     if filters.status:
         unknown = set(filters.status) - set(Order.Status.values)
         if unknown:
@@ -440,6 +443,35 @@ def request_fee(request: HttpRequest, order_id: int, payload: s.FeeRequestIn):
         reason=payload.reason,
     )
     return Status(201, s.fee_out(fee))
+
+
+@router.post(
+    "/{int:order_id}/extensions",
+    response={201: s.ExtensionOut},
+    tags=["clocks"],
+    summary="Ask for more time (the expert, once per delivery round)",
+)
+def request_extension(request: HttpRequest, order_id: int, payload: s.ExtensionIn):
+    order = access.get_order_for(request.auth, order_id)
+    extension = actions.request_extension(
+        order, actor=request.auth, due_at=payload.due_at, reason=payload.reason
+    )
+    return Status(201, s.extension_out(extension))
+
+
+@router.get(
+    "/{int:order_id}/extensions",
+    response=list[s.ExtensionOut],
+    tags=["clocks"],
+    summary="Requests for more time",
+)
+def list_extensions(request: HttpRequest, order_id: int):
+    order = access.get_order_for(request.auth, order_id)
+    user = request.auth
+    access.authorize(
+        user, order, access.is_party(user, order), "Only the order's parties see these."
+    )
+    return [s.extension_out(e) for e in order.extensions.all()]
 
 
 @router.get("/{int:order_id}/fee-requests", response=list[s.FeeRequestOut], summary="Fees")

@@ -13,8 +13,10 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from atelier.accounts.models import User
+from atelier.core import clock
 from atelier.core.money import MAX_AMOUNT
 from atelier.orders import access, queries
+from atelier.orders.clocks import order_clocks
 from atelier.orders.models import (
     Comment,
     Event,
@@ -113,6 +115,29 @@ class OrderIn(Input):
     )
 
 
+class ClockOut(Schema):
+    name: Literal["due", "response", "closable", "qc", "reward_release", "extension"] = Field(
+        ...,
+        description="`due`: the delivery due date; `response`: when the order completes by "
+        "itself if the customer does not answer the delivery; `closable`: when the expert may "
+        "close (expert hub); `qc`: when QC should have reviewed the submission waiting for it; "
+        "`reward_release`: when the expert's reward is released; `extension`: a request for "
+        "more time waits for the customer's answer, due before the due date it would move.",
+    )
+    label: str = Field(..., description="The clock's name as pages show it.")
+    at: datetime
+    whose_move: Literal["customer", "expert", "reviewer", "agent"] | None = Field(
+        ..., description="Whose move the clock waits for; null for a moment nobody acts on."
+    )
+    state: Literal["running", "due", "overdue", "paused", "done"] = Field(
+        ...,
+        description="`running`: more than a day left; `due`: less than a day left (or, for "
+        "`closable`, the moment has come); `overdue`: passed; `paused`: stopped while the move "
+        "is someone else's (an open revision request, fee or flag); `done`: it happened.",
+    )
+    countdown: str = Field(..., description='"in 2 days 4 h", "overdue by 3 h", "paused".')
+
+
 class OrderOut(Schema):
     id: int
     title: str
@@ -138,10 +163,16 @@ class OrderOut(Schema):
     )
     linked_order: int | None
     url: str = Field(..., description="The order's web page.")
+    clocks: list[ClockOut] = Field(
+        ...,
+        description="Every moment that applies to the order and to you, soonest first (those "
+        "done last).",
+    )
 
 
 def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
     """The order as `viewer` may see it; `viewer=None` is the system's view (webhooks)."""
+    now = clock.now()
     return {
         "id": order.pk,
         "title": order.title,
@@ -169,6 +200,7 @@ def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
         else None,
         "linked_order": order.linked_order_id,
         "url": f"{settings.ATELIER_BASE_URL}/orders/{order.pk}/",
+        "clocks": [c.as_data(now) for c in order_clocks(order, viewer, now=now)],
     }
 
 
@@ -391,6 +423,44 @@ def fee_out(fee: FeeRequest) -> dict[str, Any]:
         "revision_request": fee.revision_request_id,
         "decision_note": fee.decision_note,
         "created_at": fee.created_at,
+    }
+
+
+class ExtensionIn(Input):
+    due_at: IsoDatetime = Field(..., description="The new due date: after the current one.")
+    reason: str = Field(..., max_length=LONG_TEXT)
+
+
+class ExtensionAnswerIn(Input):
+    accept: bool = Field(..., description="true: the order's due date moves; false: it stays.")
+    note: str = Field("", max_length=LONG_TEXT)
+
+
+class ExtensionOut(Schema):
+    id: int
+    order: int
+    status: Literal["pending", "accepted", "declined"]
+    round: int = Field(..., description="Deliveries the customer had when it was asked.")
+    due_at_before: datetime
+    requested_due_at: datetime
+    reason: str
+    decision_note: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+def extension_out(extension) -> dict[str, Any]:
+    return {
+        "id": extension.pk,
+        "order": extension.order_id,
+        "status": extension.status,
+        "round": extension.round,
+        "due_at_before": extension.due_at_before,
+        "requested_due_at": extension.requested_due_at,
+        "reason": extension.reason,
+        "decision_note": extension.decision_note,
+        "created_at": extension.created_at,
+        "decided_at": extension.decided_at,
     }
 
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from atelier.orders import access, actions
-from atelier.orders.models import FeeRequest, Flag, Invitation, RevisionRequest
+from atelier.orders.models import ExtensionRequest, FeeRequest, Flag, Invitation, RevisionRequest
 
 from . import schemas as s
 from .pagination import Limit, paginate
@@ -161,3 +161,19 @@ def respond_to_fee(request: HttpRequest, fee_id: int, payload: s.FeeResponseIn):
 def resolve_flag(request: HttpRequest, flag_id: int, payload: s.ResolveIn):
     flag = access.get_order_part_for(request.auth, Flag, flag_id, name="flag")
     return s.flag_out(actions.resolve_flag(flag, actor=request.auth, resolution=payload.resolution))
+
+
+@router.post(
+    "/extensions/{int:extension_id}/answer",
+    response=s.ExtensionOut,
+    tags=["clocks"],
+    summary="Give more time or decline (the customer or an agent)",
+)
+def answer_extension(request: HttpRequest, extension_id: int, payload: s.ExtensionAnswerIn):
+    extension = access.get_order_part_for(
+        request.auth, ExtensionRequest, extension_id, name="request for more time"
+    )
+    extension = actions.answer_extension(
+        extension, actor=request.auth, accept=payload.accept, note=payload.note
+    )
+    return s.extension_out(extension)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import outbox, views
+from . import outbox, services, views
 
 urlpatterns = [
     path("", views.order_list, name="console-orders"),
@@ -12,5 +12,8 @@ urlpatterns = [
     path("outbox/", outbox.outbox, name="console-outbox"),
     path("outbox/<int:pk>/", outbox.outbox_message, name="console-outbox-message"),
     path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="console-outbox-retry"),
+    path("services/", services.service_list, name="console-services"),
+    path("services/on-time/", services.on_time, name="console-on-time"),
+    path("services/<slug:slug>/policy/", services.service_policy, name="console-service-policy"),
     path("webhooks/", include("atelier.webhooks.urls")),
 ]

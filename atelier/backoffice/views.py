@@ -18,6 +18,7 @@ from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
 from atelier.core.keyset import cursor_listing
 from atelier.orders import access, actions
+from atelier.orders.clocks import with_clock_facts
 from atelier.orders.models import Flag, Order
 from atelier.orders.timeline import timeline
 from atelier.orders.views.common import attempt, order_or_404, paginate
@@ -52,9 +53,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 def _order_or_404(request: HttpRequest, pk: int) -> Order:
-    """The order with what waits for an agent on it, in one query, authorised by the engine's
-    rule as order_or_404 does."""
-    orders = Order.objects.select_related("service", "customer", "expert")
+    """The order with what waits for an agent on it and its clocks' facts, in one query,
+    authorised by the engine's rule as order_or_404 does."""
+    orders = with_clock_facts(Order.objects.select_related("service", "customer", "expert"))
     order = queries.with_attention(orders).filter(pk=pk).first()
     if order is None or not access.can_see_order(request.user, order):
         raise Http404("No such order.")

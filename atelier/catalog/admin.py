@@ -10,7 +10,6 @@ class ServiceAdmin(admin.ModelAdmin):
         "slug",
         "flow",
         "reward_amount",
-        "included_revisions",
         "revision_triage",
         "is_active",
     ]

@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
+from atelier.catalog.services import change_policy
 from atelier.core import clock
 from atelier.notifications import delivery
 from atelier.orders import actions, queries
@@ -76,12 +77,13 @@ class Demo:
             slug=slug,
             defaults={
                 "name": name,
-                "included_revisions": included,
                 "revision_triage": triage,
                 "flow": flow,
                 "reward_amount": reward,
             },
         )
+        change_policy(service, actor=None, included_revisions=included)
+        service.refresh_from_db()
         return service
 
     # -- building blocks -------------------------------------------------------------------
@@ -195,6 +197,23 @@ class Demo:
         if o := self.order("Executive resume (delivered)", flow, svc, 6):
             self.assign(o, 5.9)
             self.submit(o, 4, 1)
+            # Nobody answered for 3 days: told it completes by itself within a day.
+            self.step(0.05, actions.warn_auto_complete, o)
+        # Clocks: due within a day, overdue, and more time asked for (5-day turnaround).
+        if o := self.order("Resume for a data analyst (due soon)", flow, svc, 4.6):
+            self.assign(o, 4.5)
+        if o := self.order("Resume for a chef (overdue)", flow, svc, 7):
+            self.assign(o, 6.9)
+        if o := self.order("Resume for an engineer (more time asked)", flow, svc, 4):
+            self.assign(o, 3.9)
+            self.step(
+                0.5,
+                actions.request_extension,
+                o,
+                actor=self.people["expert"],
+                due_at=o.due_at + timedelta(days=3),
+                reason="The customer sent three more job descriptions to tailor it to.",
+            )
         if o := self.order("Graduate resume (revision requested)", flow, svc, 9):
             self.assign(o, 8.9)
             self.submit(o, 7, 1)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.utils.text import Truncator
 
+from atelier.core.templatetags.moments import moment as _moment
+
 from .models import Notification
 
 E = Notification.Event
@@ -112,7 +114,11 @@ LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     E.FEE_DECLINED: lambda n, t, c: _with(
         f"The fee of {_money(c)} on {t} was declined", c.get("note")
     ),
-    E.COMPLETED: lambda n, t, c: f"{_cap(t)} is completed",
+    E.COMPLETED: lambda n, t, c: (
+        f"{_cap(t)} completed automatically: {c.get('why')}"
+        if c.get("automatically")
+        else f"{_cap(t)} is completed"
+    ),
     E.FAREWELL: lambda n, t, c: f"Your final documents for {t} are ready",
     E.REOPENED: _reopened,
     E.CANCELLED: lambda n, t, c: _with(f"{_cap(t)} was cancelled", c.get("reason")),
@@ -123,6 +129,17 @@ LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     E.COMMENT_POSTED: _comment_posted,
     E.CLOSABLE: _closable,
     E.DELIVERY_REMINDER: lambda n, t, c: f"Your delivery for {t} is waiting for you",
+    E.EXTENSION_REQUESTED: lambda n, t, c: _with(
+        f"The expert asks for more time on {t}, until {_moment(c.get('due_at'))}", c.get("reason")
+    ),
+    E.EXTENSION_ANSWERED: lambda n, t, c: (
+        f"More time on {t} was granted: now due {_moment(c.get('due_at'))}"
+        if c.get("accepted")
+        else _with(f"Your request for more time on {t} was declined", c.get("note"))
+    ),
+    E.AUTO_COMPLETE_NOTICE: lambda n, t, c: (
+        f"{_cap(t)} completes automatically in a day unless you answer the delivery"
+    ),
 }
 
 

@@ -29,6 +29,9 @@ class Notification(BaseModel):
         COMMENT_POSTED = "comment_posted", "New comment"
         CLOSABLE = "closable", "Order closable"
         DELIVERY_REMINDER = "delivery_reminder", "Reminder: a delivery is waiting"
+        AUTO_COMPLETE_NOTICE = "auto_complete_notice", "Notice: the order completes by itself"
+        EXTENSION_REQUESTED = "extension_requested", "More time asked for"
+        EXTENSION_ANSWERED = "extension_answered", "Answer about more time"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"  # waiting for the worker

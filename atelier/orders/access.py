@@ -247,6 +247,14 @@ def may_respond_to_fee(user: User, order: Order) -> bool:
     return user.pk == order.customer_id
 
 
+def may_request_extension(user: User, order: Order) -> bool:
+    return user.pk == order.expert_id
+
+
+def may_answer_extension(user: User, order: Order) -> bool:
+    return user.is_agent or user.pk == order.customer_id
+
+
 def may_reopen(user: User, order: Order) -> bool:
     return user.is_agent
 

@@ -76,3 +76,28 @@ class FeeResponseForm(forms.Form):
     accept = forms.TypedChoiceField(
         choices=[("yes", "Accept the fee"), ("no", "Decline")], coerce=lambda v: v == "yes"
     )
+
+
+class ExtensionForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label="New due date",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In your time zone.",
+        error_messages={
+            "required": "Say until when you need.",
+            "invalid": "Enter a date and time.",
+        },
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why",
+        max_length=2000,
+        error_messages={"required": "Say why you need more time."},
+    )
+
+
+class ExtensionAnswerForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        choices=[("yes", "Give more time"), ("no", "Decline")], coerce=lambda v: v == "yes"
+    )
+    note = forms.CharField(required=False, max_length=2000)

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from atelier.accounts.models import User
 
 from . import access, rules
-from .models import Flag, Order, OrderFile, QCReview, RevisionRequest, Submission
+from .models import FeeRequest, Flag, Order, OrderFile, QCReview, RevisionRequest, Submission
 
 S = Order.Status
 
@@ -127,6 +127,25 @@ def with_close_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
         ),
         open_concern=Exists(concern),
     )
+
+
+def response_paused(order: OuterRef | str = "pk") -> Q:
+    """Orders whose customer's response clock is stopped: a revision request, a fee or a flag
+    (a concern included) is open, so the next move is not only the customer's. For a filter,
+    an annotation (`When`) or, negated, the auto-complete sweep's guard."""
+    open_request = RevisionRequest.objects.filter(
+        order=OuterRef(order),
+        status__in=[
+            RevisionRequest.Status.PENDING_TRIAGE,
+            RevisionRequest.Status.AWAITING_FEE,
+            RevisionRequest.Status.OPEN,
+        ],
+    )
+    open_fee = FeeRequest.objects.filter(
+        order=OuterRef(order), status__in=[FeeRequest.Status.REQUESTED, FeeRequest.Status.QUOTED]
+    )
+    open_flag = Flag.objects.filter(order=OuterRef(order), resolved_at__isnull=True)
+    return Q(Exists(open_request)) | Q(Exists(open_fee)) | Q(Exists(open_flag))
 
 
 def close_blockers(order: Order) -> list[str]:

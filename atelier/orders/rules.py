@@ -1,18 +1,28 @@
-"""The time and budget rules of DESIGN.md as pure functions of an order's facts.
+"""The time and budget rules of DESIGN.md as pure functions of an order's facts and its policy.
 
-No database, no clock: callers pass the facts and the platform time zone, and get back the moment
-and the human reason, so a page can show exactly what the rule decided.
+No database, no clock: callers pass the facts, the order's policy (catalog.Policy: the version
+the order was placed under) and the platform time zone, and get back the moment and the human
+reason, so a page can show exactly what the rule decided.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from atelier.core.time import add_calendar_days, describe
 
-CLOSE_AFTER_DAYS = 7  # rule 7: closable 7 calendar days after the first delivery
-LATE_REVISION_DAYS = 2  # rule 7: a revision on/after the eligibility day moves it 2 days on
+
+class Policy(Protocol):
+    """What the rules read of a policy (catalog.models.Policy)."""
+
+    included_revisions: int
+    turnaround_days: int
+    closing_delay_days: int
+    late_revision_days: int
+    reminder_days: int
+    auto_complete_days: int
 
 
 @dataclass(frozen=True)
@@ -21,25 +31,29 @@ class Eligibility:
     reason: str
 
 
-def closing_eligibility(deliveries: Sequence[datetime], tz: ZoneInfo) -> Eligibility:
-    """When the expert may close (rule 7), given every delivery moment of the order."""
+def closing_eligibility(
+    deliveries: Sequence[datetime], tz: ZoneInfo, policy: Policy
+) -> Eligibility:
+    """When the expert may close (rule 7), given every delivery moment of the order: the
+    policy's closing delay after the first delivery (7 days by default), moved to the late
+    revision delay (2) after any revision delivered on or after that day."""
+    delay, late = policy.closing_delay_days, policy.late_revision_days
     if not deliveries:
         return Eligibility(
-            None,
-            f"Closable {CLOSE_AFTER_DAYS} days after the first delivery; nothing delivered yet.",
+            None, f"Closable {_days(delay)} after the first delivery; nothing delivered yet."
         )
     first, *later = sorted(deliveries)
-    at = add_calendar_days(first, CLOSE_AFTER_DAYS, tz)
-    reason = f"{CLOSE_AFTER_DAYS} calendar days after the first delivery ({describe(first, tz)})."
+    at = add_calendar_days(first, delay, tz)
+    reason = f"{_days(delay).capitalize()} after the first delivery ({describe(first, tz)})."
     eligibility_day = at.astimezone(tz).date()
     for delivered in later:
         if delivered.astimezone(tz).date() < eligibility_day:
             continue
-        moved = add_calendar_days(delivered, LATE_REVISION_DAYS, tz)
+        moved = add_calendar_days(delivered, late, tz)
         if moved > at:
             at = moved
             reason = (
-                f"{LATE_REVISION_DAYS} calendar days after the revision delivered "
+                f"{_days(late).capitalize()} after the revision delivered "
                 f"{describe(delivered, tz)}, on or after the day the order first became closable."
             )
     return Eligibility(at, reason)
@@ -59,6 +73,47 @@ def close_blockers(
     return reasons
 
 
-def is_over_revision_budget(*, included: int, requested: int) -> bool:
-    """Whether this many revision requests exceed the service's allowance (rule 5)."""
-    return requested > included
+def is_over_revision_budget(policy: Policy, *, requested: int) -> bool:
+    """Whether this many revision requests exceed the order's allowance (rule 5)."""
+    return requested > policy.included_revisions
+
+
+def default_due_at(placed_at: datetime, tz: ZoneInfo, policy: Policy) -> datetime:
+    """The delivery due date of an order nobody gave one: the turnaround in calendar days, at
+    the same wall-clock time in the platform's zone."""
+    return add_calendar_days(placed_at, policy.turnaround_days, tz)
+
+
+AUTO_COMPLETE_NOTICE = timedelta(hours=24)  # the customer is told this long before
+
+
+@dataclass(frozen=True)
+class ResponseMoments:
+    remind_at: datetime  # remind a customer who has not opened the delivery
+    auto_complete_at: datetime | None  # complete if nobody answers; None: never
+
+
+def response_moments(
+    delivered_at: datetime, tz: ZoneInfo, policy: Policy, *, customer_completes: bool
+) -> ResponseMoments:
+    """The customer's clock after a delivery: the reminder after the policy's reminder delay,
+    and completion after its auto-complete delay (in calendar days, at the same wall-clock time),
+    unless the policy never auto-completes or the expert closes the order (expert hub)."""
+    days = policy.auto_complete_days
+    return ResponseMoments(
+        remind_at=add_calendar_days(delivered_at, policy.reminder_days, tz),
+        auto_complete_at=(
+            add_calendar_days(delivered_at, days, tz) if days and customer_completes else None
+        ),
+    )
+
+
+def auto_complete_at_after_notice(scheduled: datetime, noticed_at: datetime) -> datetime:
+    """When an order completes by itself, told at `noticed_at`: as scheduled, but never less
+    than the notice period after the notice (a clock that was paused gives the customer the
+    whole notice when it resumes)."""
+    return max(scheduled, noticed_at + AUTO_COMPLETE_NOTICE)
+
+
+def _days(n: int) -> str:
+    return f"{n} calendar day{'s' if n != 1 else ''}"

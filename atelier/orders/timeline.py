@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from atelier.accounts.models import User
+from atelier.core.templatetags.moments import moment
 
 from . import access, queries
 from .models import Event, Flag, Order, Submission
@@ -130,11 +131,13 @@ def _qc_sent_back(e: Event, r: _Reader, who: str) -> str:
 
 def _delivered(e: Event, r: _Reader, who: str) -> str:
     what = r.submission(e)
+    late = f", {e.details['late_by']} after the due date" if e.details.get("late_by") else ""
     if r.is_(CUSTOMER) or e.actor_id == r.order.expert_id:
         # Straight from the expert (or, with QC, as the customer sees it: from their expert).
-        return f"{r.expert(capital=True)} delivered {what}"
+        return f"{r.expert(capital=True)} delivered {what}{late}"
     by = "you" if e.actor_id == r.user.pk else who
-    return f"{what[:1].upper()}{what[1:]} reached the customer after {by} approved it in QC"
+    late = f" {e.details['late_by']} after the due date," if e.details.get("late_by") else ""
+    return f"{what[:1].upper()}{what[1:]} reached the customer{late} after {by} approved it in QC"
 
 
 def _opened(e: Event, r: _Reader, who: str) -> str:
@@ -274,7 +277,21 @@ SENTENCES: dict[str, Sentence] = {
     "fee.decided": _fee_decided,
     "fee.accepted": _fee_answered("accepted"),
     "fee.declined": _fee_answered("declined"),
-    "order.completed": lambda e, r, who: f"{who} completed the order",
+    "extension.requested": lambda e, r, who: _with(
+        f"{who} asked for more time, until {moment(e.details.get('due_at'))}",
+        e.details.get("reason"),
+    ),
+    "extension.accepted": lambda e, r, who: (
+        f"{who} gave more time: the order is now due {moment(e.details.get('due_at'))}"
+    ),
+    "extension.declined": lambda e, r, who: _with(
+        f"{who} declined the request for more time", e.details.get("note")
+    ),
+    "order.completed": lambda e, r, who: (
+        f"The order completed automatically: {e.details.get('why')}"
+        if e.details.get("automatically")
+        else f"{who} completed the order"
+    ),
     "order.closed": _closed,
     "order.reopened": _reopened,
     "order.cancelled": _cancelled,

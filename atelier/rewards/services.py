@@ -39,10 +39,9 @@ def _create_once(**fields) -> LedgerEntry | None:
         return None  # a concurrent writer got there first
 
 
-def _release_at(earned_at: datetime) -> datetime:
-    return reward_release_at(
-        earned_at, hold_days=settings.ATELIER_REWARD_HOLD_DAYS, tz=platform_tz()
-    )
+def _release_at(order, earned_at: datetime) -> datetime:
+    """After the hold of the policy the order was placed under."""
+    return reward_release_at(earned_at, hold_days=order.policy.reward_hold_days, tz=platform_tz())
 
 
 def earn_reward(order, *, at: datetime | None = None) -> LedgerEntry | None:
@@ -57,7 +56,7 @@ def earn_reward(order, *, at: datetime | None = None) -> LedgerEntry | None:
         kind=Kind.REWARD,
         amount=order.reward_amount,
         currency=order.reward_currency,
-        release_at=_release_at(at),
+        release_at=_release_at(order, at),
         created_at=at,
         memo=f"Reward for order #{order.pk}",
     )
@@ -73,7 +72,7 @@ def earn_fee(fee, *, at: datetime | None = None) -> LedgerEntry | None:
         kind=Kind.FEE,
         amount=fee.amount,
         currency=fee.currency,
-        release_at=_release_at(at),
+        release_at=_release_at(fee.order, at),
         created_at=at,
         memo=f"Fee for order #{fee.order_id}: {fee.reason[:200]}",
     )

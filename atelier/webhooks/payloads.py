@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
+from atelier.core import clock
 from atelier.documents.links import signed_download_url
 from atelier.orders import queries
+from atelier.orders.clocks import order_clocks
 from atelier.orders.models import Event, Order, OrderFile
 
 from . import events
@@ -65,7 +67,14 @@ def order_facts(order: Order) -> dict[str, Any]:
         "closable_at": order.expert_closable_at,  # null where the expert does not close
         "linked_order": order.linked_order_id,
         "url": f"{settings.ATELIER_BASE_URL}/orders/{order.pk}/",
+        "clocks": clocks_facts(order),
     }
+
+
+def clocks_facts(order: Order) -> list[dict[str, Any]]:
+    """Every clock of the order as of the event (orders/clocks.py), as an agent reads them."""
+    now = clock.now()
+    return [c.as_data(now) for c in order_clocks(order, None, now=now)]
 
 
 def document(file: OrderFile) -> dict[str, Any]:

@@ -10,11 +10,13 @@ from django.test import Client
 
 from atelier.accounts.models import User
 from atelier.accounts.tokens import issue_token
+from atelier.catalog.models import Policy, Service
 from atelier.notifications.models import Notification
 from atelier.orders.models import (
     AccessLink,
     Comment,
     Event,
+    ExtensionRequest,
     FeeRequest,
     Flag,
     Invitation,
@@ -104,6 +106,7 @@ def snapshot() -> dict[str, Any]:
     """Every row an API call could write (tokens aside: using one stamps last_used_at)."""
     models = [Order, Invitation, Submission, OrderFile, QCReview, RevisionRequest, FeeRequest]
     models += [Flag, Comment, Event, LedgerEntry, Notification, AccessLink, Endpoint, Delivery]
+    models += [ExtensionRequest, Policy, Service]
     rows: dict[str, Any] = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
     rows["users"] = User.objects.count()
     return rows

@@ -12,7 +12,7 @@ order). Each row is one state; everyone's call is made in it, each undone before
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -73,6 +73,15 @@ def offered_to_both(w: World) -> dict[str, Any]:
 def in_progress(w: World) -> dict[str, Any]:
     """A marketplace order the expert took; expert2 missed it."""
     return {"order": w.assigned(Flow.MARKETPLACE).pk}
+
+
+def extension_asked(w: World) -> dict[str, Any]:
+    """A marketplace order whose expert asked for more time."""
+    order = w.assigned(Flow.MARKETPLACE)
+    extension = actions.request_extension(
+        order, actor=w.expert, due_at=datetime(2030, 1, 1, tzinfo=UTC), reason="More pages."
+    )
+    return {"order": order.pk, "extension": extension.pk}
 
 
 def in_qc(w: World) -> dict[str, Any]:
@@ -384,6 +393,23 @@ CASES = {
         "C200 E403 X404 R403 A403 S404",
         js(accept=True),
     ),
+    "ask for more time": Case(
+        "POST",
+        "/orders/{order}/extensions",
+        in_progress,
+        "C403 E201 X404 R403 A403 S404",
+        js(due_at="2030-01-01T10:00:00Z", reason="Twice the pages."),
+    ),
+    "list requests for more time": Case(
+        "GET", "/orders/{order}/extensions", extension_asked, "C200 E200 X404 R403 A200 S404"
+    ),
+    "answer a request for more time": Case(
+        "POST",
+        "/extensions/{extension}/answer",
+        extension_asked,
+        "C200 E403 X404 R403 A200 S404",
+        js(accept=True, note=""),
+    ),
     "read the timeline": Case(
         "GET", "/orders/{order}/events", in_qc, "C200 E200 X404 R200 A200 S404"
     ),
@@ -412,6 +438,16 @@ CASES = {
         js(expert="expert@example.com", amount="10.00", currency="USD", memo="Thanks."),
     ),
     "who am I": Case("GET", "/me", nothing, "C200 E200 X200 R200 A200 S200"),
+    "read the services and their policies": Case(
+        "GET", "/services", nothing, "C200 E200 X200 R200 A200 S200"
+    ),
+    "change a service's policy": Case(
+        "PATCH",
+        "/services/{service}/policy",
+        lambda w: {"service": w.service.slug},
+        "C403 E403 X403 R403 A200 S403",
+        js(reminder_days=4),
+    ),
     # the event log: everyone follows what they may see (test_event_log.py checks what)
     "follow the event log": Case("GET", "/events", logged_events, "C200 E200 X200 R200 A200 S200"),
     # webhooks: agents only, everyone else is told so

@@ -10,9 +10,10 @@ transaction, and raises a DomainError with a stable code when it cannot.
     invitations    invite pros, accept (first accept wins), decline, linked order  rule 1
     submissions    submit work, QC review, delivery, opened deliveries            rules 2, 3, 6
     revisions      revision requests, triage, fees                                rules 4, 5
+    extensions     the expert asks for more time; the customer or an agent answers
     closing        complete, close with farewell, request close, the link         rules 7-10
     conversation   comments and flags
-    system         what the clock does: overdue, closable, reminders
+    system         what the clock does: overdue, closable, reminders, auto-complete
     agents         reopen, cancel, manual credit, link an order to its follow-up
 
 A module imports only from the modules above it in this list, never from one below. Callers use
@@ -31,6 +32,7 @@ from .closing import (
 )
 from .common import Upload
 from .conversation import post_comment, raise_flag, resolve_flag
+from .extensions import answer_extension, pending_extension, request_extension
 from .invitations import accept_invitation, decline_invitation, invite_experts, offer_linked_order
 from .placing import add_attachments, assign_expert, create_order, place_order
 from .revisions import decide_fee, request_fee, request_revision, respond_to_fee, triage_revision
@@ -41,7 +43,13 @@ from .submissions import (
     review_submission,
     submit_work,
 )
-from .system import flag_overdue, remind_customer, tell_expert_closable
+from .system import (
+    complete_automatically,
+    flag_overdue,
+    remind_customer,
+    tell_expert_closable,
+    warn_auto_complete,
+)
 
 __all__ = [
     "FAREWELL_TEMPLATE",
@@ -50,10 +58,12 @@ __all__ = [
     "Upload",
     "accept_invitation",
     "add_attachments",
+    "answer_extension",
     "assign_expert",
     "cancel_order",
     "close_info",
     "close_order",
+    "complete_automatically",
     "complete_order",
     "create_order",
     "credit_expert",
@@ -67,12 +77,14 @@ __all__ = [
     "mark_delivery_opened",
     "mark_file_opened",
     "offer_linked_order",
+    "pending_extension",
     "place_order",
     "post_comment",
     "raise_flag",
     "remind_customer",
     "reopen_order",
     "request_close",
+    "request_extension",
     "request_fee",
     "request_revision",
     "resolve_flag",
@@ -81,4 +93,5 @@ __all__ = [
     "submit_work",
     "tell_expert_closable",
     "triage_revision",
+    "warn_auto_complete",
 ]

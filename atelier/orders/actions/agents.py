@@ -9,10 +9,11 @@ from django.db import models, transaction
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.errors import InvalidInput, NotFound
+from atelier.core.time import platform_tz
 from atelier.notifications.outbox import notify
 from atelier.rewards import services as rewards
 
-from .. import access, queries
+from .. import access, queries, rules
 from ..events import record_event
 from ..models import Order, RevisionRequest
 from ..workflow import CLOSED_STATUSES, S, lock_order, transition
@@ -47,12 +48,21 @@ def reopen_order(order: Order, *, actor: User, reason: str, back_to: str) -> Ord
             status=RevisionRequest.Status.OPEN,
             created_at=clock.now(),
         )
+    # Back with the customer, they have a whole response period again from now.
+    response = rules.response_moments(
+        clock.now(), platform_tz(), order.policy, customer_completes=not order.expert_may_close
+    )
     transition(
         order,
         S.REVISION_REQUESTED if back_to == ReopenTo.EXPERT else delivered_status(order),
         actor=actor,
         verb="order.reopened",
-        fields={"completed_at": None},
+        fields={
+            "completed_at": None,
+            "remind_at": response.remind_at,
+            "auto_complete_at": response.auto_complete_at,
+            "auto_complete_warned_at": None,
+        },
         reason=reason,
         back_to=back_to,
     )

@@ -25,7 +25,7 @@ from ..workflow import DELIVERED_STATUSES, S, lock_order, transition
 from .common import clean_text, open_flag, order_link, require_status
 
 
-def _finish(order: Order, *, actor: User, verb: str, **details) -> Order:
+def finish_order(order: Order, *, actor: User, verb: str, **details) -> Order:
     order.revision_requests.filter(
         status__in=[
             RevisionRequest.Status.OPEN,
@@ -33,15 +33,16 @@ def _finish(order: Order, *, actor: User, verb: str, **details) -> Order:
             RevisionRequest.Status.AWAITING_FEE,
         ]
     ).update(status=RevisionRequest.Status.WITHDRAWN)
+    # Rule 11: earned at completion; QC orders earned it at the first approval already, and the
+    # ledger's unique key makes this a no-op for them. Before the status moves, so that the
+    # event's webhook shows the reward's release clock.
+    rewards.earn_reward(order)
     transition(
         order, S.COMPLETED, actor=actor, verb=verb, fields={"completed_at": clock.now()}, **details
     )
     order.flags.filter(
         kind__in=[Flag.Kind.COMPLETION_REQUEST, Flag.Kind.CLOSE_REQUEST], resolved_at__isnull=True
     ).update(resolved_at=clock.now(), resolved_by=actor, resolution=f"Order {verb.split('.')[-1]}.")
-    # Rule 11: earned at completion; QC orders earned it at the first approval already, and the
-    # ledger's unique key makes this a no-op for them.
-    rewards.earn_reward(order)
     return order
 
 
@@ -56,7 +57,7 @@ def complete_order(order: Order, *, actor: User) -> Order:
     )
     allowed = [*DELIVERED_STATUSES, S.REVISION_REQUESTED] if actor.is_agent else DELIVERED_STATUSES
     require_status(order, allowed, "complete the order")
-    _finish(order, actor=actor, verb="order.completed")
+    finish_order(order, actor=actor, verb="order.completed")
     notify("completed", [order.customer, order.expert], order=order, order_url=order_link(order))
     return order
 
@@ -116,7 +117,7 @@ def close_info(order: Order, *, actor: User) -> CloseInfo:
     deliveries = list(
         order.submissions.filter(delivered_at__isnull=False).values_list("delivered_at", flat=True)
     )
-    eligibility = rules.closing_eligibility(deliveries, tz)
+    eligibility = rules.closing_eligibility(deliveries, tz, order.policy)
     # The same question the dashboard and the "closable" e-mail ask (rule 8).
     blockers = queries.close_blockers(
         queries.with_close_facts(Order.objects.filter(pk=order.pk)).get()
@@ -179,7 +180,7 @@ def close_order(order: Order, *, actor: User, message: str) -> Order:
         token_hash=_digest(token),
         created_at=clock.now(),
     )
-    _finish(
+    finish_order(
         order, actor=actor, verb="order.closed", documents=[f.name for f in info.final_documents]
     )
     notify(

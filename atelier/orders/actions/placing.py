@@ -17,9 +17,10 @@ from atelier.catalog.models import Service
 from atelier.core import clock
 from atelier.core.errors import InvalidInput, NotAllowed
 from atelier.core.money import parse_money
+from atelier.core.time import platform_tz
 from atelier.notifications.outbox import notify, notify_rows
 
-from .. import access
+from .. import access, rules
 from ..events import record_event
 from ..models import FLOW_PRESETS, Invitation, Order, OrderFile
 from ..workflow import S, lock_order, transition
@@ -58,14 +59,20 @@ def create_order(
     if assignment not in Order.Assignment.values:
         raise InvalidInput("Unknown assignment mode.", field="assignment")
     amount, currency = parse_money(reward_amount, reward_currency, allow_zero=True)
-    if due_at is not None and due_at <= clock.now():
+    now = clock.now()
+    if due_at is not None and due_at <= now:
         raise InvalidInput("The due date must be in the future.", field="due_at")
+    # The service's policy as it is now (not as `service` was read): the order keeps it.
+    policy = Service.objects.select_related("policy").get(pk=service.pk).policy
+    if due_at is None:  # the policy's turnaround
+        due_at = rules.default_due_at(now, platform_tz(), policy)
     title = clean_text(title, "title", "A title", limit=200)
     instructions = clean_text(instructions, "instructions", "Instructions", required=False)
     # The order has no id yet: its documents are stored under orders/new/.
     with stage_files(attachments, folder="new") as staged, transaction.atomic():
         order = Order.objects.create(
             service=service,
+            policy=policy,
             customer=customer,
             title=title,
             instructions=instructions,
@@ -76,7 +83,7 @@ def create_order(
             reward_currency=currency,
             due_at=due_at,
             linked_order=linked_order,
-            created_at=clock.now(),
+            created_at=now,
         )
         record_event(order, "order.created", actor=actor, to_status=order.status)
         if not customer.is_customer:

@@ -78,14 +78,12 @@ def request_revision(
         else:
             _notify_revision_to_expert(order, request)
         count = order.revision_requests.count()
-        if rules.is_over_revision_budget(
-            included=order.service.included_revisions, requested=count
-        ):
+        if rules.is_over_revision_budget(order.policy, requested=count):
             open_flag(
                 order,
                 Flag.Kind.OVER_BUDGET,
                 actor=None,
-                note=f"{count} revision requests; {order.service.included_revisions} included.",
+                note=f"{count} revision requests; {order.policy.included_revisions} included.",
             )
         return request
 

@@ -5,6 +5,7 @@ its first approval (rule 11).
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db import transaction
 
@@ -16,6 +17,7 @@ from atelier.notifications.outbox import notify
 from atelier.rewards import services as rewards
 
 from .. import access, queries, rules
+from ..clocks import span
 from ..events import record_event, record_events
 from ..models import Order, OrderFile, QCReview, RevisionRequest, Submission
 from ..workflow import S, lock_order, transition
@@ -138,14 +140,23 @@ def review_submission(
 def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Order:
     """The customer can now see `submission` (DESIGN rule 6)."""
     now = clock.now()
-    Submission.objects.filter(pk=submission.pk, delivered_at__isnull=True).update(delivered_at=now)
-    submission.delivered_at = now
+    # The first delivery is held to the due date (how late it was is on record, for on-time
+    # rates); later rounds have none.
+    first = _delivered_count(order) == 0
+    due_at = order.due_at if first else None
+    Submission.objects.filter(pk=submission.pk, delivered_at__isnull=True).update(
+        delivered_at=now, due_at=due_at
+    )
+    submission.delivered_at, submission.due_at = now, due_at
     to = delivered_status(order)
     order.revision_requests.filter(status=RevisionRequest.Status.OPEN).update(
         status=RevisionRequest.Status.ANSWERED
     )
-    transition(order, to, actor=actor, verb="submission.delivered", submission=submission.number)
-    _refresh_closable_at(order)
+    late = {"late_by": span(submission.late_by)} if submission.late_by else {}
+    transition(
+        order, to, actor=actor, verb="submission.delivered", submission=submission.number, **late
+    )
+    _refresh_delivery_moments(order, now)
     notify(
         "delivered",
         [order.customer],
@@ -162,12 +173,25 @@ def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Ord
     return order
 
 
-def _refresh_closable_at(order: Order) -> None:
+def _refresh_delivery_moments(order: Order, delivered_at: datetime) -> None:
+    """The moments a new delivery sets: when the expert may close (rule 7), and the customer's
+    response clock (a reminder, then completion if nobody answers), reset for this round."""
+    tz = platform_tz()
     deliveries = list(
         order.submissions.filter(delivered_at__isnull=False).values_list("delivered_at", flat=True)
     )
-    order.closable_at = rules.closing_eligibility(deliveries, platform_tz()).at
-    Order.objects.filter(pk=order.pk).update(closable_at=order.closable_at)
+    response = rules.response_moments(
+        delivered_at, tz, order.policy, customer_completes=not order.expert_may_close
+    )
+    moments = {
+        "closable_at": rules.closing_eligibility(deliveries, tz, order.policy).at,
+        "remind_at": response.remind_at,
+        "auto_complete_at": response.auto_complete_at,
+        "auto_complete_warned_at": None,
+    }
+    for name, value in moments.items():
+        setattr(order, name, value)
+    Order.objects.filter(pk=order.pk).update(**moments)
 
 
 def _delivered_count(order: Order) -> int:

@@ -2,7 +2,8 @@
 calls these from the sweep.
 
 Agents hear of an overdue order, the expert hears their order has become closable (DESIGN rule 7),
-and the customer is reminded of a delivery they have not opened (rule 14).
+the customer is reminded of a delivery they have not opened (rule 14), told a day before an
+unanswered delivery completes the order, and then it completes by itself.
 """
 
 from django.db import transaction
@@ -11,10 +12,10 @@ from atelier.core import clock
 from atelier.core.time import describe, platform_tz
 from atelier.notifications.outbox import notify
 
-from .. import queries
+from .. import queries, rules
 from ..models import Flag, Order, Submission
 from ..workflow import CLOSED_STATUSES, DELIVERED_STATUSES, lock_order
-from .closing import close_info
+from .closing import close_info, finish_order
 from .common import open_flag, order_link
 
 
@@ -24,6 +25,8 @@ def flag_overdue(order: Order) -> Flag | None:
     order = lock_order(order)
     if order.due_at is None or order.due_at > clock.now() or order.status in CLOSED_STATUSES:
         return None
+    if order.submissions.filter(delivered_at__isnull=False).exists():
+        return None  # delivered: the due date was the delivery's
     if order.flags.filter(kind=Flag.Kind.OVERDUE, created_at__gte=order.due_at).exists():
         return None
     return open_flag(
@@ -79,3 +82,67 @@ def remind_customer(submission: Submission) -> bool:
             delivered_at=submission.delivered_at,
         )
     return bool(reminded)
+
+
+def _awaiting_answer(order: Order, now) -> bool:
+    """Whether `order`'s response clock runs: a delivery waits on the customer alone."""
+    return (
+        order.status in DELIVERED_STATUSES
+        and order.auto_complete_at is not None
+        and not Order.objects.filter(queries.response_paused(), pk=order.pk).exists()
+    )
+
+
+@transaction.atomic
+def warn_auto_complete(order: Order) -> bool:
+    """Tell the customer, a day ahead, exactly when their order completes by itself and how to
+    stop it; once per delivery round. A clock that was paused past its moment gets the whole
+    day from now (rules.auto_complete_at_after_notice)."""
+    order = lock_order(order)
+    now = clock.now()
+    if not _awaiting_answer(order, now) or order.auto_complete_warned_at is not None:
+        return False
+    if order.auto_complete_at - rules.AUTO_COMPLETE_NOTICE > now:
+        return False
+    at = rules.auto_complete_at_after_notice(order.auto_complete_at, now)
+    Order.objects.filter(pk=order.pk).update(auto_complete_at=at, auto_complete_warned_at=now)
+    latest = queries.latest_delivery(order)
+    notify(
+        "auto_complete_notice",
+        [order.customer],
+        order=order,
+        order_url=order_link(order),
+        auto_complete_at=at,
+        delivered_at=latest.delivered_at if latest else None,
+    )
+    return True
+
+
+@transaction.atomic
+def complete_automatically(order: Order) -> bool:
+    """Complete an order whose customer did not answer a delivery within the policy's delay,
+    told a day before: the usual completion (reward earned, webhooks), with the reason on the
+    timeline. Never while something is open, never twice, never without the notice."""
+    order = lock_order(order)
+    now = clock.now()
+    if not _awaiting_answer(order, now) or order.auto_complete_warned_at is None:
+        return False
+    if order.auto_complete_at > now:
+        return False
+    latest = queries.latest_delivery(order)
+    tz = platform_tz()
+    days = order.policy.auto_complete_days
+    why = (
+        f"no answer within {days} day{'s' if days != 1 else ''} of the delivery of "
+        f"{describe(latest.delivered_at, tz)}"
+    )
+    finish_order(order, actor=None, verb="order.completed", automatically=True, why=why)
+    notify(
+        "completed",
+        [order.customer, order.expert],
+        order=order,
+        order_url=order_link(order),
+        automatically=True,
+        why=why,
+    )
+    return True

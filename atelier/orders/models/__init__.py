@@ -1,6 +1,7 @@
 from .access_link import AccessLink
 from .comment import Comment
 from .event import Event
+from .extension import ExtensionRequest
 from .fee import FeeRequest
 from .file import OrderFile
 from .flag import Flag
@@ -15,6 +16,7 @@ __all__ = [
     "AccessLink",
     "Comment",
     "Event",
+    "ExtensionRequest",
     "FeeRequest",
     "Flag",
     "Invitation",

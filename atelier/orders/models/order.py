@@ -36,6 +36,8 @@ class Order(BaseModel):
     Flow = Service.Flow
 
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
+    # The service's policy when the order was placed: its moments never move when that changes.
+    policy = models.ForeignKey("catalog.Policy", on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
@@ -60,6 +62,12 @@ class Order(BaseModel):
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The closable_at moment the expert was told about (the sweep tells them once per moment).
     closable_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The response clock of the latest delivery (rules.response_moments), set at each delivery:
+    # when the customer is reminded of it, when the order completes if nobody answers (None:
+    # never), and when the customer was told so, 24 hours before (the sweep does each once).
+    remind_at = models.DateTimeField(null=True, blank=True, editable=False)
+    auto_complete_at = models.DateTimeField(null=True, blank=True, editable=False)
+    auto_complete_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     linked_order = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -94,6 +102,13 @@ class Order(BaseModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if self.policy_id is None:
+            self.policy_id = Service.objects.values_list("policy", flat=True).get(
+                pk=self.service_id
+            )
+        super().save(*args, **kwargs)
 
     @property
     def flow(self) -> str:

@@ -21,6 +21,16 @@ class Submission(AppendOnlyModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
     customer_opened_at = models.DateTimeField(null=True, blank=True)
     customer_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The order's due date when this, its first delivery, reached the customer (None for later
+    # rounds and orders without one): on time if delivered_at <= due_at; agents' on-time rates.
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def late_by(self):
+        """How late this delivery was (None: on time, or no due date)."""
+        if self.due_at is None or self.delivered_at is None or self.delivered_at <= self.due_at:
+            return None
+        return self.delivered_at - self.due_at
 
     class Meta:
         ordering = ["-number"]

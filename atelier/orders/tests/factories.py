@@ -9,7 +9,7 @@ import factory
 from django.core.files.base import ContentFile
 
 from atelier.accounts.models import User
-from atelier.catalog.models import Service
+from atelier.catalog.models import Policy, Service
 from atelier.orders import actions, queries
 from atelier.orders.actions import Upload
 from atelier.orders.models import FLOW_PRESETS, Order, QCReview, Submission
@@ -30,15 +30,22 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save()
 
 
+class PolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Policy
+
+
 class ServiceFactory(factory.django.DjangoModelFactory):
+    """A service; its policy's values as `policy__<field>=` (today's defaults otherwise)."""
+
     class Meta:
         model = Service
         django_get_or_create = ["slug"]
 
     slug = factory.Sequence(lambda n: f"service-{n}")
     name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").capitalize())
-    included_revisions = 3
     revision_triage = False
+    policy = factory.SubFactory(PolicyFactory)
 
 
 def doc(name: str = "draft.txt", text: str = "Some words.\n", title: str = "") -> Upload:

@@ -49,6 +49,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from atelier.accounts.models import ApiToken, User
 from atelier.accounts.tokens import issue_token
 from atelier.api.tests.apiclient import Api
+from atelier.catalog.models import Policy, Service
 from atelier.core import clock
 from atelier.documents.tests.samples import png
 from atelier.notifications.models import Notification
@@ -59,6 +60,7 @@ from atelier.orders.models import (
     AccessLink,
     Comment,
     Event,
+    ExtensionRequest,
     FeeRequest,
     Flag,
     Invitation,
@@ -310,7 +312,12 @@ def _build() -> Seed:
 
     actions.cancel_order(take(new("cancelled")), actor=A, reason="A duplicate order.")
 
-    actions.assign_expert(new("writer", Flow.WRITER_PORTAL), actor=A, expert=E)
+    writer = new("writer", Flow.WRITER_PORTAL)
+    actions.assign_expert(writer, actor=A, expert=E)
+    writer.refresh_from_db()
+    ids["writer.extension"] = actions.request_extension(
+        writer, actor=E, due_at=writer.due_at + timedelta(days=2), reason="Twice the pages."
+    ).pk
     deliver("writer", 1)
 
     for state in ("hub", "closed"):
@@ -360,7 +367,7 @@ def _test_settings(seed):
 
 WRITABLE = [Order, Invitation, Submission, OrderFile, QCReview, RevisionRequest, FeeRequest]
 WRITABLE += [Flag, Comment, Event, LedgerEntry, Notification, AccessLink, Endpoint, Delivery]
-WRITABLE += [ApiToken]
+WRITABLE += [ApiToken, Policy, Service, ExtensionRequest]
 
 
 def snapshot() -> dict[str, list[dict]]:
@@ -454,6 +461,10 @@ def order_pk(seed: Seed, state: str) -> dict[str, Any]:
 def pk_of(key: str) -> Kwargs:
     """{"pk": the seeded id `key`}; "{state}" in the key stands for the row's state."""
     return lambda seed, state: {"pk": seed.ids[key.format(state=state)]}
+
+
+def service_slug(seed: Seed, state: str) -> dict[str, Any]:
+    return {"slug": seed.order("open").service.slug}
 
 
 def nothing(seed: Seed, state: str) -> dict[str, Any]:
@@ -553,6 +564,17 @@ ROWS = [
         seen(403, C=302),
         lambda seed, state: {"pk": seed.order(state).pk, "fee_pk": seed.ids["in_progress.fee"]},
         ("in_progress",),
+        "POST",
+        data=lambda seed, state: {"accept": "yes"},
+    ),
+    Row(
+        "extension-answer",
+        seen(403, C=302, A=302),
+        lambda seed, state: {
+            "pk": seed.order(state).pk,
+            "extension_pk": seed.ids["writer.extension"],
+        },
+        ("writer",),
         "POST",
         data=lambda seed, state: {"accept": "yes"},
     ),
@@ -720,6 +742,18 @@ ROWS = [
         data=lambda seed, state: {"kind": Flag.Kind.CONCERN, "note": "Silence."},
     ),
     Row("order-fee-request", seen(403, E=200), order_pk, ("in_progress",)),
+    Row("order-extension", seen(403, E=200), order_pk, ("in_progress",)),
+    Row(
+        "order-extension",
+        seen(403, E=302),
+        order_pk,
+        ("in_progress",),
+        "POST",
+        data=lambda seed, state: {
+            "due_at": (seed.order(state).due_at + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "reason": "Twice the pages.",
+        },
+    ),
     Row(
         "order-fee-request",
         seen(403, E=302),
@@ -799,6 +833,16 @@ ROWS = [
         pk_of("in_progress.flag"),
         method="POST",
         data=lambda seed, state: {"resolution": "Talked to them."},
+    ),
+    Row("console-services", people(404, A=200)),
+    Row("console-on-time", people(404, A=200)),
+    Row("console-service-policy", people(404, A=200), service_slug),
+    Row(
+        "console-service-policy",
+        people(404, A=302),
+        service_slug,
+        method="POST",
+        data=lambda seed, state: {**seed.order("open").service.policy.values(), "reminder_days": 4},
     ),
     Row("console-outbox", people(404, A=200)),
     Row("console-outbox-message", people(404, A=200), pk_of("notification")),

@@ -126,7 +126,7 @@ class OrderEngine(RuleBasedStateMachine):
         with clock.frozen_at(self.now):
             self.world = World.build()
             self.translation = ServiceFactory(
-                slug="translation", revision_triage=True, included_revisions=1
+                slug="translation", revision_triage=True, policy__included_revisions=1
             )
         self.people: dict[str, User] = {name: getattr(self.world, name) for name in PEOPLE}
         self.agent = self.world.agent

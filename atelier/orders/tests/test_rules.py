@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from atelier.catalog.models import Policy
 from atelier.orders import rules
 
+POLICY = Policy()  # today's defaults: closable after 7 days, 2 after a late revision, 3 revisions
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
 
@@ -26,7 +28,7 @@ def test_rule_07_closable_seven_calendar_days_after_first_delivery_across_spring
     first = ny(2026, 3, 3, 15, 27)
 
     # when
-    eligibility = rules.closing_eligibility([first], NY)
+    eligibility = rules.closing_eligibility([first], NY, POLICY)
 
     # then it is 2026-03-10 15:27 New York time (EDT): 7 calendar days, only 167 real hours
     assert eligibility.at == ny(2026, 3, 10, 15, 27)
@@ -38,7 +40,7 @@ def test_rule_07_closable_seven_calendar_days_after_first_delivery_across_spring
 
 def test_rule_07_closable_across_fall_back_keeps_wall_clock_time():
     first = ny(2026, 10, 29, 9, 0)  # EDT; clocks fall back on 2026-11-01
-    eligibility = rules.closing_eligibility([first], NY)
+    eligibility = rules.closing_eligibility([first], NY, POLICY)
     assert eligibility.at == ny(2026, 11, 5, 9, 0)
     assert real_hours(first, eligibility.at) == 169
 
@@ -46,12 +48,14 @@ def test_rule_07_closable_across_fall_back_keeps_wall_clock_time():
 def test_rule_07_uses_the_platform_zone_not_utc_for_the_calendar_day():
     # 2026-05-01 02:30 UTC is still 30 April in New York: the count starts from 30 April.
     first = datetime(2026, 5, 1, 2, 30, tzinfo=UTC)
-    assert rules.closing_eligibility([first], NY).at == ny(2026, 5, 7, 22, 30)
-    assert rules.closing_eligibility([first], UTC).at == datetime(2026, 5, 8, 2, 30, tzinfo=UTC)
+    assert rules.closing_eligibility([first], NY, POLICY).at == ny(2026, 5, 7, 22, 30)
+    assert rules.closing_eligibility([first], UTC, POLICY).at == datetime(
+        2026, 5, 8, 2, 30, tzinfo=UTC
+    )
 
 
 def test_rule_07_nothing_delivered_means_no_moment_and_says_why():
-    eligibility = rules.closing_eligibility([], NY)
+    eligibility = rules.closing_eligibility([], NY, POLICY)
     assert eligibility.at is None
     assert "nothing delivered yet" in eligibility.reason
 
@@ -71,7 +75,7 @@ def test_rule_07_nothing_delivered_means_no_moment_and_says_why():
 )
 def test_rule_07_late_revision_moves_close_to_two_days_after_it(revision, expected, moved):
     first = ny(2026, 3, 3, 15, 27)
-    eligibility = rules.closing_eligibility([first, revision], NY)
+    eligibility = rules.closing_eligibility([first, revision], NY, POLICY)
     assert eligibility.at == expected
     assert ("revision" in eligibility.reason) is moved
 
@@ -79,13 +83,13 @@ def test_rule_07_late_revision_moves_close_to_two_days_after_it(revision, expect
 def test_rule_07_the_latest_late_revision_counts():
     first = ny(2026, 3, 3, 15, 27)
     deliveries = [ny(2026, 3, 14, 10, 0), first, ny(2026, 3, 11, 9, 0)]  # any order
-    assert rules.closing_eligibility(deliveries, NY).at == ny(2026, 3, 16, 10, 0)
+    assert rules.closing_eligibility(deliveries, NY, POLICY).at == ny(2026, 3, 16, 10, 0)
 
 
 def test_rule_07_late_revision_landing_on_a_dst_gap_resolves_to_a_real_moment():
     # 2026-03-06 02:30 + 2 days = 2026-03-08 02:30, which does not exist in New York.
     first = ny(2026, 2, 27, 2, 30)
-    at = rules.closing_eligibility([first, ny(2026, 3, 6, 2, 30)], NY).at
+    at = rules.closing_eligibility([first, ny(2026, 3, 6, 2, 30)], NY, POLICY).at
     assert at.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
 
 
@@ -105,4 +109,4 @@ def test_rule_08_close_blockers_name_each_reason():
 
 @pytest.mark.parametrize(("requested", "over"), [(0, False), (3, False), (4, True)])
 def test_rule_05_revision_budget(requested, over):
-    assert rules.is_over_revision_budget(included=3, requested=requested) is over
+    assert rules.is_over_revision_budget(POLICY, requested=requested) is over

@@ -10,6 +10,11 @@ urlpatterns = [
     path("orders/<int:pk>/comments/", views.order_comment, name="order-comment"),
     path("orders/<int:pk>/documents/", views.order_attachments, name="order-attachments"),
     path("orders/<int:pk>/fees/<int:fee_pk>/", views.fee_respond, name="fee-respond"),
+    path(
+        "orders/<int:pk>/extensions/<int:extension_pk>/",
+        views.extension_answer,
+        name="extension-answer",
+    ),
     path("orders/<int:pk>/final/", views.order_final, name="order-final"),
     path("orders/<int:pk>/final/documents.zip", views.order_final_zip, name="order-final-zip"),
     path("files/<int:pk>/", views.download_file, name="file-download"),

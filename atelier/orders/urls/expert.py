@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<int:pk>/close/request/", views.order_request_close, name="order-request-close"),
     path("orders/<int:pk>/flags/", views.order_flag, name="order-flag"),
     path("orders/<int:pk>/fee-requests/", views.order_fee_request, name="order-fee-request"),
+    path("orders/<int:pk>/extension/", views.order_extension, name="order-extension"),
 ]

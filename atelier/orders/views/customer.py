@@ -21,6 +21,7 @@ from atelier.orders.forms import (
     AttachmentsForm,
     CommentForm,
     ConfirmForm,
+    ExtensionAnswerForm,
     FeeResponseForm,
     PlaceOrderForm,
     RevisionRequestForm,
@@ -178,6 +179,9 @@ def _overview(request: HttpRequest, order: Order, forms: dict) -> dict:
         "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
         if is_customer
         else [],
+        "pending_extension": actions.pending_extension(order)
+        if order.clock_extension_asked and access.may_answer_extension(user, order)
+        else None,
         "revision_form": forms.get("revision_form") or RevisionRequestForm(),
         "attachments_form": forms.get("attachments_form") or AttachmentsForm(),
     }
@@ -319,6 +323,29 @@ def fee_respond(request: HttpRequest, pk: int, fee_pk: int) -> HttpResponse:
     if attempt(request, lambda: actions.respond_to_fee(fee, actor=request.user, accept=accept)):
         messages.success(
             request, "Fee accepted: the expert resumes work." if accept else "Fee declined."
+        )
+    return _back(order)
+
+
+@login_required
+@require_POST
+def extension_answer(request: HttpRequest, pk: int, extension_pk: int) -> HttpResponse:
+    """The customer (or an agent) gives the expert more time, or declines."""
+    order = order_or_404(request, pk)
+    extension = order.extensions.filter(pk=extension_pk).first()
+    form = ExtensionAnswerForm(request.POST)
+    if extension is None or not form.is_valid():
+        messages.error(request, "Choose to give more time or to decline.")
+        return _back(order)
+    accept, note = form.cleaned_data["accept"], form.cleaned_data["note"]
+    answered = attempt(
+        request,
+        lambda: actions.answer_extension(extension, actor=request.user, accept=accept, note=note),
+    )
+    if answered:
+        messages.success(
+            request,
+            "More time given: the new due date applies." if accept else "Request declined.",
         )
     return _back(order)
 

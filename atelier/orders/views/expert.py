@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from atelier.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from atelier.core.htmx import is_htmx, render_page
 from atelier.orders import access, actions, expert_dashboard
+from atelier.orders.forms import ExtensionForm
 from atelier.orders.models import Flag, Invitation, Order
 from atelier.orders.views.common import attempt, order_or_404, paginate
 from atelier.rewards import services as rewards
@@ -361,3 +362,27 @@ def order_fee_request(request: HttpRequest, pk: int) -> HttpResponse:
             )
     context = {"order": order, "form": form}
     return render(request, "orders/expert/fee.html", context, status=_status(request))
+
+
+@login_required
+def order_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    """The expert asks for more time: a new due date and why (once per delivery round)."""
+    order = order_or_404(request, pk)
+    if not access.may_request_extension(request.user, order):
+        return _forbidden(request, order, "Only the order's expert asks for more time.")
+    form = ExtensionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        extension = attempt(
+            request,
+            lambda: actions.request_extension(
+                order,
+                actor=request.user,
+                due_at=form.cleaned_data["due_at"],
+                reason=form.cleaned_data["reason"],
+            ),
+            form,
+        )
+        if extension is not None:
+            return _done(request, _work_url(order), "More time asked for: the customer answers.")
+    context = {"order": order, "form": form}
+    return render(request, "orders/expert/extension.html", context, status=_status(request))

@@ -25,7 +25,6 @@ def test_sweep_tells_the_expert_once_when_the_order_becomes_closable(world):
 
 
 def test_sweep_reminds_a_customer_of_an_unopened_delivery_after_three_days(world, settings):
-    settings.ATELIER_REMINDER_DAYS = 3
     order = world.delivered()
     later = clock.now() + timedelta(days=3, minutes=1)
     with clock.frozen_at(clock.now() + timedelta(days=2)):
@@ -39,7 +38,6 @@ def test_sweep_reminds_a_customer_of_an_unopened_delivery_after_three_days(world
 def test_one_reminder_per_delivery_and_only_about_the_latest(world, settings):
     # given a customer who asked for a revision without opening the draft, and has not opened
     # the revision either
-    settings.ATELIER_REMINDER_DAYS = 3
     order = world.delivered()
     world.revise(order)
     world.submit(order, 2)
@@ -60,7 +58,6 @@ def test_one_reminder_per_delivery_and_only_about_the_latest(world, settings):
 
 
 def test_a_new_delivery_after_a_reminder_gets_its_own_reminder(world, settings):
-    settings.ATELIER_REMINDER_DAYS = 3
     order = world.delivered()
     with clock.frozen_at(clock.now() + timedelta(days=4)):
         assert sweep()["reminded"] == 1

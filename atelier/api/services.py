@@ -1,0 +1,83 @@
+"""`/services`: what customers may order, each with its policy (allowances and clocks); agents
+change a policy, which applies to orders placed from then on."""
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from atelier.catalog.models import Policy, Service
+from atelier.catalog.services import change_policy
+from atelier.core.errors import NotFound
+
+from . import schemas as s
+
+router = Router(tags=["services"])
+
+
+class PolicyOut(Schema):
+    version: int = Field(..., description="Each change makes a new version; orders keep theirs.")
+    included_revisions: int
+    turnaround_days: int = Field(..., description="Sets a new order's default due date.")
+    closing_delay_days: int
+    late_revision_days: int
+    reward_hold_days: int
+    reminder_days: int
+    auto_complete_days: int = Field(..., description="0: orders never complete by themselves.")
+    qc_turnaround_hours: int
+
+
+class ServiceOut(Schema):
+    slug: str
+    name: str
+    description: str
+    flow: str = Field(..., description="Sets who assigns, whether QC is required, who closes.")
+    revision_triage: bool
+    policy: PolicyOut
+
+
+class PolicyIn(s.Input):
+    """Only the fields to change; the others keep their values."""
+
+    included_revisions: int | None = Field(None, ge=0, le=50)
+    turnaround_days: int | None = Field(None, ge=1, le=365)
+    closing_delay_days: int | None = Field(None, ge=0, le=365)
+    late_revision_days: int | None = Field(None, ge=0, le=365)
+    reward_hold_days: int | None = Field(None, ge=0, le=365)
+    reminder_days: int | None = Field(None, ge=1, le=365)
+    auto_complete_days: int | None = Field(None, ge=0, le=365)
+    qc_turnaround_hours: int | None = Field(None, ge=1, le=720)
+
+
+def policy_out(policy: Policy) -> dict:
+    return {"version": policy.pk, **policy.values()}
+
+
+def _service_out(service: Service) -> dict:
+    return {
+        "slug": service.slug,
+        "name": service.name,
+        "description": service.description,
+        "flow": service.flow,
+        "revision_triage": service.revision_triage,
+        "policy": policy_out(service.policy),
+    }
+
+
+@router.get("/services", response=list[ServiceOut], summary="Services and their policies")
+def services(request: HttpRequest):
+    """Every service on offer (agents also see those withdrawn)."""
+    offered = Service.objects.select_related("policy")
+    if not request.auth.is_agent:
+        offered = offered.filter(is_active=True)
+    return [_service_out(service) for service in offered]
+
+
+@router.patch(
+    "/services/{slug}/policy", response=PolicyOut, summary="Change a service's policy (agents)"
+)
+def update_policy(request: HttpRequest, slug: str, payload: PolicyIn):
+    """A new version of the policy; orders placed before keep the one they were placed under."""
+    service = Service.objects.filter(slug=slug).first()
+    if service is None or not (service.is_active or request.auth.is_agent):
+        raise NotFound("There is no such service.")
+    changes = payload.model_dump(exclude_none=True)
+    return policy_out(change_policy(service, actor=request.auth, **changes))

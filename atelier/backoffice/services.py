@@ -1,0 +1,96 @@
+"""The services and their policies: what agents promise customers and experts, edited here
+(and over the API); a change applies to orders placed from then on. And how well the promise of
+a due date is kept: on-time rates per service and per expert."""
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from atelier.accounts.decorators import agent_required
+from atelier.catalog.models import Policy, Service
+from atelier.catalog.services import change_policy
+from atelier.core.errors import InvalidInput
+from atelier.orders.models import Submission
+from atelier.orders.views.common import paginate
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = Policy.EDITABLE
+        labels = {
+            "included_revisions": "Included revisions",
+            "turnaround_days": "Turnaround (days)",
+            "closing_delay_days": "Closing delay (days)",
+            "late_revision_days": "Late-revision delay (days)",
+            "reward_hold_days": "Reward hold (days)",
+            "reminder_days": "Reminder delay (days)",
+            "auto_complete_days": "Auto-complete delay (days, 0 = never)",
+            "qc_turnaround_hours": "QC turnaround (hours)",
+        }
+
+
+@agent_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    services = Service.objects.select_related("policy").order_by("name")
+    return render(request, "backoffice/services.html", {"services": services})
+
+
+@agent_required
+def service_policy(request: HttpRequest, slug: str) -> HttpResponse:
+    service = Service.objects.select_related("policy").filter(slug=slug).first()
+    if service is None:
+        raise Http404("No such service.")
+    form = PolicyForm(request.POST or None, instance=Policy(**service.policy.values()))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                change_policy(service, actor=request.user, **form.cleaned_data)
+            except InvalidInput as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(
+                    request,
+                    f"{service.name}: the new policy applies to orders placed from now on; "
+                    "orders placed before keep theirs.",
+                )
+                return redirect("console-services")
+        status = 400
+    context = {"service": service, "form": form}
+    return render(request, "backoffice/service_policy.html", context, status=status)
+
+
+@agent_required
+def on_time(request: HttpRequest) -> HttpResponse:
+    """How often first deliveries meet their due date, per service and per expert."""
+    context = {
+        "services": on_time_rates("order__service__name"),
+        "experts": paginate(request, on_time_rates("expert__email", "expert__name"), 50),
+    }
+    return render(request, "backoffice/on_time.html", context)
+
+
+def on_time_rates(*group_by: str):
+    """Rows of `group_by` values with `delivered` (first deliveries that had a due date),
+    `on_time`, `late`, `rate` (percent on time) and `average_late` (of the late ones),
+    worst rate first."""
+    late = Q(delivered_at__gt=F("due_at"))
+    return (
+        Submission.objects.filter(due_at__isnull=False, delivered_at__isnull=False)
+        .values(*group_by)
+        .annotate(
+            delivered=Count("pk"),
+            late=Count("pk", filter=late),
+            average_late=Avg(F("delivered_at") - F("due_at"), filter=late),
+        )
+        .annotate(
+            on_time=F("delivered") - F("late"),
+            rate=ExpressionWrapper(
+                (F("delivered") - F("late")) * 100.0 / F("delivered"), output_field=FloatField()
+            ),
+        )
+        .order_by("rate", *group_by)
+    )

@@ -1,0 +1,21 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    """Apart from the data step before it: PostgreSQL alters no table with pending trigger
+    events in the same transaction."""
+
+    dependencies = [("orders", "0006_order_policy")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="order",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="catalog.policy",
+            ),
+        ),
+    ]
