@@ -99,7 +99,8 @@ ORDER BY v.n;
 -- Orders: ids grow with time over three years; the newest tenth is still in work.
 INSERT INTO orders_order (created_at, updated_at, title, instructions, assignment, qc_required,
     expert_may_close, reward_amount, reward_currency, due_at, status, closable_at, completed_at,
-    customer_id, expert_id, linked_order_id, service_id, closable_notified_at, policy_id)
+    customer_id, expert_id, linked_order_id, service_id, closable_notified_at, policy_id,
+    first_delivered_at)
 SELECT t.at, t.at,
     (ARRAY['Resume', 'Cover letter', 'Translation', 'Voice-over'])[1 + g %% 4] || ' '
         || left(md5(g::text), 10),
@@ -112,7 +113,9 @@ SELECT t.at, t.at,
     ids.customer0 + (g::bigint * 7919) %% %(customers)s,
     CASE WHEN s.status IN ('open', 'invited') OR (s.status = 'cancelled' AND g %% 2 = 0)
         THEN NULL ELSE ids.expert0 + g %% %(experts)s END,
-    NULL, ids.service0 + g %% 4, NULL, ids.policy0 + g %% 4
+    NULL, ids.service0 + g %% 4, NULL, ids.policy0 + g %% 4,
+    CASE WHEN s.status IN ('delivered', 'revision_requested', 'revision_submitted', 'completed')
+        THEN t.at + interval '2 days' END
 FROM generate_series(1, %(orders)s) g
 CROSS JOIN (SELECT
     (SELECT min(id) FROM accounts_user WHERE is_customer) AS customer0,

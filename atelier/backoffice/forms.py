@@ -41,6 +41,11 @@ class OrderFilterForm(forms.Form):
     flagged = forms.BooleanField(label="Open flags", required=False)
     overdue = forms.BooleanField(label="Overdue", required=False)
     closable = forms.BooleanField(label="Closable, not closed", required=False)
+    sort = forms.ChoiceField(
+        label="Order by",
+        choices=[("", "Newest first"), ("due", "Due soonest (not delivered yet)")],
+        required=False,
+    )
 
     def filters(self) -> OrderFilters:
         """What the valid fields ask for; an invalid one (a hand-edited URL) is ignored."""
@@ -56,6 +61,7 @@ class OrderFilterForm(forms.Form):
             overdue=data.get("overdue", False),
             closable=data.get("closable", False),
             q=data.get("q", ""),
+            due_first=data.get("sort") == "due",
         )
 
 

@@ -94,6 +94,12 @@ class OrderFilters:
     overdue: bool = False
     closable: bool = False
     q: str = ""
+    due_first: bool = False  # only orders not delivered yet, soonest due first
+
+
+# How a page of the console's list is ordered: keyset_page's key and direction.
+NEWEST_FIRST = {"key": "created_at"}
+DUE_FIRST = {"key": "due_at", "ascending": True}
 
 
 def _open_flags() -> QuerySet[Flag]:
@@ -105,7 +111,7 @@ def console_orders(filters: OrderFilters, *, now: datetime) -> QuerySet[Order]:
     order's own row (or an EXISTS on its open flags), so that a page of the list is one index
     range read however many orders there are; the open-flag count is computed for the rows
     shown only."""
-    late = Q(due_at__lt=now) & ~Q(status__in=CLOSED_STATUSES)
+    late = Q(due_at__lt=now, first_delivered_at=None) & ~Q(status__in=CLOSED_STATUSES)
     count = _open_flags().order_by().values("order").annotate(n=Count("pk")).values("n")
     orders = Order.objects.select_related("service", "customer", "expert").annotate(
         open_flags=Coalesce(Subquery(count, output_field=IntegerField()), 0),
@@ -131,6 +137,12 @@ def console_orders(filters: OrderFilters, *, now: datetime) -> QuerySet[Order]:
         )
     if filters.q.strip():
         orders = orders.filter(search_filter(filters.q))
+    if filters.due_first:
+        # The orders still owed a first delivery, read along their partial index by due date.
+        orders = orders.filter(due_at__isnull=False, first_delivered_at=None).exclude(
+            status__in=CLOSED_STATUSES
+        )
+        return orders.order_by("due_at", "-pk")
     return orders.order_by("-created_at", "-pk")
 
 

@@ -18,7 +18,7 @@ from atelier.core import clock
 from atelier.core.htmx import is_htmx, render_page
 from atelier.core.keyset import cursor_listing
 from atelier.orders import access, actions
-from atelier.orders.clocks import with_clock_facts
+from atelier.orders.clocks import next_clock, with_clock_facts
 from atelier.orders.models import Flag, Order
 from atelier.orders.timeline import timeline
 from atelier.orders.views.common import attempt, order_or_404, paginate
@@ -44,8 +44,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     filters = form.filters()
     orders = queries.console_orders(filters, now=clock.now())
-    listing, status = cursor_listing(request, orders)
-    context = {"form": form, "filtered": filters != queries.OrderFilters(), **listing}
+    order = queries.DUE_FIRST if filters.due_first else queries.NEWEST_FIRST
+    listing, status = cursor_listing(request, with_clock_facts(orders), **order)
+    now = clock.now()
+    for order in listing["page"]:
+        order.next_clock = next_clock(order, request.user, now=now)
+    context = {
+        "form": form,
+        "filtered": filters != queries.OrderFilters(),
+        "due_first": filters.due_first,
+        **listing,
+    }
     return render_page(request, "backoffice/orders.html", context, partial="results", status=status)
 
 

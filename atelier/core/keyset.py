@@ -67,33 +67,48 @@ class KeysetPage:
         return bool(self.older_cursor or self.newer_cursor)
 
 
-def _beyond(field: str, cursor: Cursor) -> Q:
-    """Rows strictly past the cursor in its direction, by (field, pk). The redundant bound on
-    `field` alone lets the database start an index range scan there."""
-    op, strict = ("lte", "lt") if cursor.direction == OLDER else ("gte", "gt")
+def _beyond(field: str, cursor: Cursor, *, ascending: bool) -> Q:
+    """Rows strictly past the cursor in its direction, by (field, pk): "older" is the list's
+    own order (`field` descending, or ascending with `ascending`; ties newest id first), "newer"
+    the way back. The redundant bound on `field` alone lets the database start an index range
+    scan there."""
+    forward = cursor.direction == OLDER
+    op, strict = ("gte", "gt") if ascending == forward else ("lte", "lt")
+    pk = "lt" if forward else "gt"
     return Q(**{f"{field}__{op}": cursor.key}) & (
-        Q(**{f"{field}__{strict}": cursor.key}) | Q(**{f"pk__{strict}": cursor.pk})
+        Q(**{f"{field}__{strict}": cursor.key}) | Q(**{f"pk__{pk}": cursor.pk})
     )
 
 
 def keyset_page(
-    queryset: QuerySet, *, cursor: str | None, per_page: int, key: str = "created_at"
+    queryset: QuerySet,
+    *,
+    cursor: str | None,
+    per_page: int,
+    key: str = "created_at",
+    ascending: bool = False,
 ) -> KeysetPage:
-    """The page of `queryset`, newest first by (`key`, pk), that `cursor` points at (the newest
-    page without one). Raises InvalidInput for a cursor we did not give out."""
+    """The page of `queryset` that `cursor` points at (the first page without one), newest
+    first by (`key`, pk), or with `ascending` soonest `key` first (ties newest id first); `key`
+    may be an annotation, never null. Raises InvalidInput for a cursor we did not give out."""
     position = Cursor.decode(cursor) if cursor else None
-    newest_first = queryset.order_by(f"-{key}", "-pk")
+    order = [key if ascending else f"-{key}", "-pk"]
     if position is None or position.direction == OLDER:
+        in_order = queryset.order_by(*order)
         if position is not None:
-            newest_first = newest_first.filter(_beyond(key, position))
-        rows = list(newest_first[: per_page + 1])
+            in_order = in_order.filter(_beyond(key, position, ascending=ascending))
+        rows = list(in_order[: per_page + 1])
         has_newer, has_older = position is not None, len(rows) > per_page
         rows = rows[:per_page]
     else:
-        rows = list(queryset.filter(_beyond(key, position)).order_by(key, "pk")[: per_page + 1])
+        back = [f"-{key}" if ascending else key, "pk"]
+        behind = queryset.filter(_beyond(key, position, ascending=ascending)).order_by(*back)
+        rows = list(behind[: per_page + 1])
         if len(rows) <= per_page:
-            # Back at the top: the newest page, full, as if it had no cursor.
-            return keyset_page(queryset, cursor=None, per_page=per_page, key=key)
+            # Back at the top: the first page, full, as if it had no cursor.
+            return keyset_page(
+                queryset, cursor=None, per_page=per_page, key=key, ascending=ascending
+            )
         rows = rows[:per_page][::-1]
         has_newer = has_older = True
 
@@ -107,12 +122,16 @@ def keyset_page(
     )
 
 
-def cursor_listing(request: HttpRequest, items: QuerySet, per_page: int = 25) -> tuple[dict, int]:
-    """A page's listing of `items` by its `?cursor=`, for the template's context, and the status
-    to answer with: `{"page": ...}` and 200, or for a cursor we did not give out an empty page,
-    `cursor_error` (templates/_cursor_error.html shows it) and 400."""
+def cursor_listing(
+    request: HttpRequest, items: QuerySet, per_page: int = 25, **order
+) -> tuple[dict, int]:
+    """A page's listing of `items` by its `?cursor=` (in keyset_page's `order`: key, ascending),
+    for the template's context, and the status to answer with: `{"page": ...}` and 200, or for
+    a cursor we did not give out an empty page, `cursor_error` (templates/_cursor_error.html
+    shows it) and 400."""
     try:
-        page = keyset_page(items, cursor=request.GET.get("cursor") or None, per_page=per_page)
+        cursor = request.GET.get("cursor") or None
+        page = keyset_page(items, cursor=cursor, per_page=per_page, **order)
     except InvalidInput as error:
         return {"page": KeysetPage([], None, None), "cursor_error": error.message}, 400
     return {"page": page}, 200

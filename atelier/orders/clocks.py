@@ -58,9 +58,9 @@ LABELS = {
 }
 
 # Which clocks each kind of reader sees (an invited pro reads the brief and its due date; the
-# customer never sees QC nor the expert's money).
+# customer never sees QC nor the expert's money, but knows when the expert may close).
 SEEN_BY = {
-    "customer": {Name.DUE, Name.RESPONSE, Name.EXTENSION},
+    "customer": {Name.DUE, Name.RESPONSE, Name.CLOSABLE, Name.EXTENSION},
     "expert": {
         Name.DUE,
         Name.RESPONSE,
@@ -150,9 +150,7 @@ def clocks(facts: Facts, *, now: datetime, seen: set[str]) -> list[Clock]:
             found.append(Clock(name, LABELS[name], at, whose, state))
 
     def ticking(at: datetime, *, late: State = State.OVERDUE) -> State:
-        if at <= now:
-            return late
-        return State.DUE if at - now <= NEAR else State.RUNNING
+        return _ticking(at, now, late=late)
 
     closed = facts.status in CLOSED_STATUSES
     if facts.due_at is not None and not (closed and not facts.delivered):
@@ -176,9 +174,8 @@ def clocks(facts: Facts, *, now: datetime, seen: set[str]) -> list[Clock]:
                 "expert",
                 ticking(facts.closable_at, late=State.DUE),
             )
-    if facts.status == S.IN_QC and facts.qc_since is not None:
-        at = facts.qc_since + timedelta(hours=facts.qc_hours)
-        add(Name.QC, at, "reviewer", ticking(at))
+    if facts.status == S.IN_QC and facts.qc_since is not None and Name.QC in seen:
+        found.append(qc_clock(facts.qc_since, facts.qc_hours, now=now))
     if facts.extension_asked and facts.due_at is not None and not closed:
         # To be answered before the due date it would move.
         add(Name.EXTENSION, facts.due_at, "customer", ticking(facts.due_at))
@@ -186,6 +183,18 @@ def clocks(facts: Facts, *, now: datetime, seen: set[str]) -> list[Clock]:
         state = State.DONE if facts.reward_released else ticking(facts.reward_release_at)
         add(Name.REWARD_RELEASE, facts.reward_release_at, None, state)
     return sorted(found, key=lambda clock: (clock.state == State.DONE, clock.at))
+
+
+def _ticking(at: datetime, now: datetime, *, late: State = State.OVERDUE) -> State:
+    if at <= now:
+        return late
+    return State.DUE if at - now <= NEAR else State.RUNNING
+
+
+def qc_clock(submitted_at: datetime, hours: int, *, now: datetime) -> Clock:
+    """When QC should have reviewed a submission sent at `submitted_at` (the QC queue's column)."""
+    at = submitted_at + timedelta(hours=hours)
+    return Clock(Name.QC, LABELS[Name.QC], at, "reviewer", _ticking(at, now))
 
 
 def with_clock_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -199,9 +208,6 @@ def with_clock_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
     return with_move_facts(orders.select_related("policy")).annotate(
         clock_paused=ExpressionWrapper(response_paused(), output_field=BooleanField()),
-        clock_delivered=Exists(
-            Submission.objects.filter(order=OuterRef("pk"), delivered_at__isnull=False)
-        ),
         clock_qc_since=Subquery(waiting_in_qc.values("created_at")[:1]),
         clock_reward_release_at=Subquery(reward.values("release_at")[:1]),
         clock_reward_released=Exists(released),
@@ -235,7 +241,7 @@ def order_clocks(order: Order, viewer: User | None, *, now: datetime) -> list[Cl
         status=order.status,
         whose_move=_MOVES.get(whose_move(order)),
         due_at=order.due_at,
-        delivered=order.clock_delivered,
+        delivered=order.first_delivered_at is not None,
         auto_complete_at=order.auto_complete_at,
         response_paused=order.clock_paused,
         expert_may_close=order.expert_may_close,

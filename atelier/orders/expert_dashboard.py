@@ -10,8 +10,9 @@ from django.urls import reverse
 from atelier.accounts.models import User
 from atelier.core import clock
 
+from .clocks import Clock, next_clock, with_clock_facts
 from .models import Invitation, Order, Submission
-from .queries import Party, close_blockers, whose_move, with_close_facts, with_move_facts
+from .queries import Party, close_blockers, whose_move, with_close_facts
 from .workflow import DELIVERED_STATUSES, S
 
 DONE_LIMIT = 10
@@ -31,7 +32,7 @@ class Row:
     status: str  # an Order.Status value, or "invitation"
     status_label: str
     due_at: datetime | None
-    next_at: datetime | None  # when the expert may close it (expert hub)
+    clock: Clock | None = None  # the expert's next deadline on it (orders/clocks.py)
     note: str = ""  # why it is in its group, when the group alone does not say
 
 
@@ -44,7 +45,7 @@ class Group:
     rows: list[Row]
 
 
-def _order_row(order: Order, note: str = "") -> Row:
+def _order_row(order: Order, note: str = "", clock: Clock | None = None) -> Row:
     return Row(
         title=order.title,
         url=reverse("order-detail", args=[order.pk]),
@@ -54,8 +55,7 @@ def _order_row(order: Order, note: str = "") -> Row:
         status=order.status,
         status_label=order.get_status_display(),
         due_at=order.due_at,
-        # Only where the expert closes (expert hub), and only while there is something to close.
-        next_at=order.expert_closable_at if order.status != Order.Status.COMPLETED else None,
+        clock=clock,
         note=note,
     )
 
@@ -71,7 +71,6 @@ def _invitation_row(invitation: Invitation) -> Row:
         status="invitation",
         status_label="Invitation" + (": first to accept wins" if order.is_speedy_like else ""),
         due_at=order.due_at,
-        next_at=None,
     )
 
 
@@ -79,9 +78,10 @@ def _rows(orders) -> list[Row]:
     return [_order_row(o) for o in orders]
 
 
-def _by_due(order: Order) -> tuple:
-    # Soonest due first; orders without a due date after them, oldest first.
-    return (order.due_at is None, order.due_at or order.created_at, order.created_at)
+def _by_deadline(row: tuple[Order, Clock | None]) -> tuple:
+    # Soonest next deadline first; orders without one after them, oldest first.
+    order, next_ = row
+    return (next_ is None, next_.at if next_ else order.created_at, order.created_at)
 
 
 def expert_dashboard(
@@ -96,8 +96,8 @@ def expert_dashboard(
         .select_related("order__service")
         .order_by("-created_at")
     )
-    active = with_close_facts(
-        with_move_facts(
+    active = with_clock_facts(
+        with_close_facts(
             Order.objects.filter(expert=expert)
             .exclude(status__in=[S.COMPLETED, S.CANCELLED])
             .select_related("service")
@@ -105,25 +105,26 @@ def expert_dashboard(
         )
     )
     new, revision, closable, ask_agent, waiting, with_agent, in_qc = [], [], [], [], [], [], []
-    for order in sorted(active, key=_by_due):
+    timed = [(order, next_clock(order, expert, now=now)) for order in active]
+    for order, next_ in sorted(timed, key=_by_deadline):
         match whose_move(order):
             case Party.EXPERT:
                 # Back in progress with a submission: QC sent the first draft back.
                 is_new = order.status == S.IN_PROGRESS and not order.has_submission
-                (new if is_new else revision).append(_order_row(order))
+                (new if is_new else revision).append(_order_row(order, clock=next_))
             case Party.QC:
-                in_qc.append(_order_row(order))
+                in_qc.append(_order_row(order, clock=next_))
             case Party.AGENT:
-                with_agent.append(_order_row(order))
+                with_agent.append(_order_row(order, clock=next_))
             case Party.CUSTOMER:
                 due = order.expert_closable_at is not None and order.expert_closable_at <= now
                 if not (due and order.status in DELIVERED_STATUSES):
-                    waiting.append(_order_row(order))
+                    waiting.append(_order_row(order, clock=next_))
                 # The close action's own question (rule 8): may the expert close it alone?
                 elif blockers := close_blockers(order):
-                    ask_agent.append(_order_row(order, " ".join(blockers)))
+                    ask_agent.append(_order_row(order, " ".join(blockers), clock=next_))
                 else:
-                    closable.append(_order_row(order))
+                    closable.append(_order_row(order, clock=next_))
     done = (
         Order.objects.filter(expert=expert, status=S.COMPLETED)
         .select_related("service")

@@ -2,15 +2,29 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from atelier.accounts.models import User
 
 from . import access, rules
 from .models import FeeRequest, Flag, Order, OrderFile, QCReview, RevisionRequest, Submission
+from .workflow import CLOSED_STATUSES, DELIVERED_STATUSES
 
 S = Order.Status
 
@@ -24,11 +38,32 @@ def with_move_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
+# The sort key of an order without a deadline: after every real one.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def customer_deadline() -> Case:
+    """The customer's next deadline on an order, as a column expression (their clocks in
+    orders/clocks.py, for sorting): the due date until the first delivery, then the moment an
+    unanswered delivery completes the order (or, expert hub, the expert may close it); none once
+    it is completed or cancelled."""
+    return Case(
+        When(status__in=CLOSED_STATUSES, then=Value(None)),
+        # Completes by itself, or (expert hub) the expert may close.
+        When(status__in=DELIVERED_STATUSES, then=Coalesce("auto_complete_at", "closable_at")),
+        When(first_delivered_at__isnull=True, then=F("due_at")),
+        default=Value(None),
+        output_field=DateTimeField(),
+    )
+
+
 def customer_orders(user: User) -> QuerySet[Order]:
-    """The customer's own orders, newest first, with what `next_move` needs."""
+    """The customer's own orders with what `next_move` needs and `deadline_key`, their next
+    deadline (NO_DEADLINE for none): lists show the soonest first, then the others newest
+    first (keyset_page(key="deadline_key", ascending=True))."""
     return with_move_facts(
         Order.objects.filter(customer=user).select_related("service", "expert")
-    ).order_by("-created_at", "-pk")
+    ).annotate(deadline_key=Coalesce(customer_deadline(), Value(NO_DEADLINE)))
 
 
 class Party(StrEnum):

@@ -31,11 +31,8 @@ def run(now: datetime) -> dict[str, int]:
         .select_related("order__customer")
     )
     # Overdue: past the due date without a first delivery (the due date is the delivery's).
-    delivered = Submission.objects.filter(order=OuterRef("pk"), delivered_at__isnull=False)
-    overdue = (
-        Order.objects.filter(due_at__lt=now)
-        .exclude(status__in=CLOSED_STATUSES)
-        .exclude(Exists(delivered))
+    overdue = Order.objects.filter(due_at__lt=now, first_delivered_at=None).exclude(
+        status__in=CLOSED_STATUSES
     )
     # Once per due date: an agent who resolved the flag is not asked again.
     overdue = overdue.exclude(flags__kind="overdue", flags__created_at__gte=F("due_at"))

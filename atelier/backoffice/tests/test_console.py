@@ -899,3 +899,19 @@ def test_flags_inbox_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(5):
         response = flags_page(agent)
     assert len(response.context["page"]) == 22
+
+
+def test_agents_list_the_orders_still_owed_a_delivery_due_soonest_first(agent, world):
+    # given orders due in 3, 1 and 2 days, one of them delivered already, and a completed one
+    now = clock.now()
+    for title, days in [("In three days", 3), ("Tomorrow", 1), ("In two days", 2)]:
+        world.order(title=title, due_at=now + timedelta(days=days))
+    delivered = world.delivered(title="Delivered", due_at=now + timedelta(hours=5))
+    actions.complete_order(world.delivered(title="Completed"), actor=world.customer)
+
+    page = agent.get(reverse("console-orders"), {"sort": "due"})
+
+    titles = [o.title for o in page.context["page"]]
+    assert titles == ["Tomorrow", "In two days", "In three days"]
+    assert delivered.title not in titles and "due soonest first" in page.text
+    assert "Next deadline" in page.text and 'data-clock="due"' in page.text

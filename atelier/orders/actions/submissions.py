@@ -153,8 +153,15 @@ def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Ord
         status=RevisionRequest.Status.ANSWERED
     )
     late = {"late_by": span(submission.late_by)} if submission.late_by else {}
+    fields = {"first_delivered_at": now} if first else {}
     transition(
-        order, to, actor=actor, verb="submission.delivered", submission=submission.number, **late
+        order,
+        to,
+        actor=actor,
+        verb="submission.delivered",
+        fields=fields,
+        submission=submission.number,
+        **late,
     )
     _refresh_delivery_moments(order, now)
     notify(

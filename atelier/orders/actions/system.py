@@ -25,7 +25,7 @@ def flag_overdue(order: Order) -> Flag | None:
     order = lock_order(order)
     if order.due_at is None or order.due_at > clock.now() or order.status in CLOSED_STATUSES:
         return None
-    if order.submissions.filter(delivered_at__isnull=False).exists():
+    if order.first_delivered_at is not None:
         return None  # delivered: the due date was the delivery's
     if order.flags.filter(kind=Flag.Kind.OVERDUE, created_at__gte=order.due_at).exists():
         return None

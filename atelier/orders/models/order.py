@@ -60,6 +60,9 @@ class Order(BaseModel):
     # A cache of rules.closing_eligibility, refreshed on every delivery, so lists can filter on it.
     closable_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the customer first had a delivery: the due date is for it (an order is overdue only
+    # without one), as a column so that lists filter on the row alone.
+    first_delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The closable_at moment the expert was told about (the sweep tells them once per moment).
     closable_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The response clock of the latest delivery (rules.response_moments), set at each delivery:
@@ -88,6 +91,13 @@ class Order(BaseModel):
             models.Index(fields=["customer", "created_at", "id"], name="order_by_customer"),
             # The expert's dashboard: their active orders, and the latest they completed.
             models.Index(fields=["expert", "status", "completed_at"], name="order_by_expert"),
+            # The console's "due soonest": orders still owed their first delivery.
+            models.Index(
+                fields=["due_at", "-id"],
+                name="order_due_undelivered",
+                condition=Q(first_delivered_at__isnull=True)
+                & ~Q(status__in=["completed", "cancelled"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

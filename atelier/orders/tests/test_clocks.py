@@ -75,7 +75,7 @@ def test_each_reader_sees_only_their_clocks():
         reward_release_at=NOW + timedelta(days=30),
     )
     names = {who: {c.name for c in clocks(facts, now=NOW, seen=SEEN_BY[who])} for who in SEEN_BY}
-    assert names["customer"] == {"due", "response"}
+    assert names["customer"] == {"due", "response", "closable"}
     assert names["expert"] == {"due", "response", "closable", "reward_release"}
     assert names["reviewer"] == {"due"}
     assert names["agent"] == names["expert"]

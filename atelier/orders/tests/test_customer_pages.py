@@ -1,10 +1,12 @@
 """The customer's pages and the shared order page, as a customer would use them."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from atelier.core import clock
 from atelier.orders import actions
 from atelier.orders.models import Order
 from atelier.orders.tests.factories import ServiceFactory
@@ -38,14 +40,40 @@ def test_my_orders_shows_status_whose_move_and_next_date(customer, world):
 
 def test_my_orders_empty_state_and_pagination(customer, world, django_assert_max_num_queries):
     assert "You have no orders yet" in customer.get("/").text
-    for n in range(30):
-        world.order(title=f"Order {n}")
+    for n in range(30):  # each due a minute after the one before
+        with clock.frozen_at(clock.now() + timedelta(minutes=n)):
+            world.order(title=f"Order {n}")
     with django_assert_max_num_queries(8):
         first = customer.get("/")
-    assert "Older →" in first.text and "Order 29" in first.text and "Order 4" not in first.text
+    assert "Older →" in first.text and "Order 0<" in first.text and "Order 25" not in first.text
+    assert first.text.index("Order 0<") < first.text.index("Order 24<")  # soonest due first
     older = customer.get("/", {"cursor": first.context["page"].older_cursor})
-    assert "Order 4" in older.text and "Order 0" in older.text and "Order 5<" not in older.text
+    assert "Order 25" in older.text and "Order 29" in older.text and "Order 24<" not in older.text
     assert "← Newer" in older.text and "Older" not in older.text
+    back = customer.get("/", {"cursor": older.context["page"].newer_cursor})
+    assert [o.title for o, _, _ in back.context["rows"]] == [f"Order {n}" for n in range(25)]
+
+
+def test_my_orders_show_the_soonest_deadline_first_then_the_rest_newest_first(customer, world):
+    # given a completed order, a cancelled one, one due in five days and one delivered today
+    done = world.delivered(title="Done")
+    actions.complete_order(done, actor=world.customer)
+    cancelled = world.order(title="Cancelled")
+    actions.cancel_order(cancelled, actor=world.agent, reason="Twice.")
+    world.order(title="Due in five days")
+    world.delivered(title="Waiting for my answer")  # completes by itself in three days
+
+    rows = customer.get("/").context["rows"]
+
+    assert [order.title for order, _, _ in rows] == [
+        "Waiting for my answer",
+        "Due in five days",
+        "Cancelled",  # no deadline: newest first
+        "Done",
+    ]
+    clocks = {order.title: clock_ for order, _, clock_ in rows}
+    assert clocks["Waiting for my answer"].name == "response"
+    assert clocks["Due in five days"].name == "due" and clocks["Done"] is None
 
 
 def test_my_orders_with_a_cursor_we_did_not_give_out_says_so(customer, world):

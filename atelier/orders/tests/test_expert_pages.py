@@ -86,7 +86,8 @@ def test_dashboard_groups_each_order_by_what_needs_doing(world, client):
         "revision": ["Customer wants changes", "QC sent back"],
         "closable": ["Closable"],
         "ask_agent": [],
-        "waiting": ["Delivered today", "Writer portal delivered"],
+        # soonest next deadline first: auto-complete in 3 days, closing in 7
+        "waiting": ["Writer portal delivered", "Delivered today"],
         "with_agent": [],
         "in_qc": ["With QC"],
         "done": ["Finished"],

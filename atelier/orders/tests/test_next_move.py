@@ -86,5 +86,5 @@ def test_the_order_list_labels_its_dates(world, client):
 
     page = _page(client, world.customer, "/")
 
-    assert "The expert may close it from" in page
-    assert "Due <time" in page
+    assert 'data-clock="closable"' in page and "Expert may close" in page
+    assert 'data-clock="due"' in page and "Delivery due" in page

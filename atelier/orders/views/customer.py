@@ -11,11 +11,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from atelier.accounts.signin import send_sign_in_code
+from atelier.core import clock
 from atelier.core.errors import DomainError, InvalidInput, Throttled
 from atelier.core.htmx import render_page
 from atelier.core.keyset import cursor_listing
 from atelier.documents.downloads import file_response
 from atelier.orders import access, actions, queries
+from atelier.orders.clocks import next_clock, with_clock_facts
 from atelier.orders.downloads import final_documents_zip
 from atelier.orders.forms import (
     AttachmentsForm,
@@ -52,8 +54,13 @@ def home(request: HttpRequest) -> HttpResponse:
         ]:
             if getattr(user, role):
                 return redirect(url)
-    listing, status = cursor_listing(request, queries.customer_orders(user))
-    rows = [(order, queries.next_move(order, viewer=user)) for order in listing["page"]]
+    orders = with_clock_facts(queries.customer_orders(user))
+    listing, status = cursor_listing(request, orders, key="deadline_key", ascending=True)
+    now = clock.now()
+    rows = [
+        (order, queries.next_move(order, viewer=user), next_clock(order, user, now=now))
+        for order in listing["page"]
+    ]
     context = {"rows": rows, **listing}
     return render_page(request, "orders/my_orders.html", context, status=status)
 

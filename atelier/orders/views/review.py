@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from atelier.accounts.models import User
+from atelier.core import clock
 from atelier.core.htmx import render_page
 from atelier.orders import access, actions
+from atelier.orders.clocks import qc_clock
 from atelier.orders.models import OrderFile, QCReview, Submission
 from atelier.orders.workflow import S
 
@@ -30,7 +32,7 @@ def waiting_for_qc(reviewer: User) -> QuerySet[Submission]:
         )
         .exclude(Exists(newer))
         .exclude(order__expert=reviewer)
-        .select_related("order", "order__service", "expert")
+        .select_related("order", "order__service", "order__policy", "expert")
         .annotate(file_count=Count("files"))
         .order_by("created_at", "pk")
     )
@@ -72,6 +74,10 @@ def qc_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.is_reviewer:
         raise Http404("No such page.")
     page = paginate(request, waiting_for_qc(request.user))
+    now = clock.now()
+    for submission in page:
+        hours = submission.order.policy.qc_turnaround_hours
+        submission.qc_clock = qc_clock(submission.created_at, hours, now=now)
     return render_page(request, "orders/review/queue.html", {"page": page}, partial="queue")
 
 
