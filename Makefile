@@ -54,9 +54,12 @@ BENCH ?= all
 bench: $(VENV)/.dev
 	$(PY) bench/run.py $(BENCH) $(BENCH_ARGS)
 
+# The suite on every core (pytest-xdist; each worker has its own test database), a test module
+# per worker at a time so that module-wide setups run once. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.dev
 	@scripts/ensure-chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

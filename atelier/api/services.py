@@ -1,12 +1,15 @@
 """`/services`: what customers may order, each with its policy (allowances and clocks); agents
 change a policy, which applies to orders placed from then on."""
 
+from typing import Literal
+
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from atelier.catalog.models import Policy, Service
 from atelier.catalog.services import change_policy
 from atelier.core.errors import NotFound
+from atelier.orders.models import FLOW_PRESETS
 
 from . import schemas as s
 
@@ -30,6 +33,8 @@ class ServiceOut(Schema):
     name: str
     description: str
     flow: str = Field(..., description="Sets who assigns, whether QC is required, who closes.")
+    qc_required: bool = Field(..., description="From the flow: a reviewer checks each submission.")
+    expert_may_close: bool = Field(..., description="From the flow: the expert closes (hub).")
     revision_triage: bool
     policy: PolicyOut
 
@@ -37,6 +42,9 @@ class ServiceOut(Schema):
 class PolicyIn(s.Input):
     """Only the fields to change; the others keep their values."""
 
+    flow: Literal["writer_portal", "expert_hub", "marketplace"] | None = Field(
+        None, description="The flow of orders placed from now on (QC, who closes)."
+    )
     included_revisions: int | None = Field(None, ge=0, le=50)
     turnaround_days: int | None = Field(None, ge=1, le=365)
     closing_delay_days: int | None = Field(None, ge=0, le=365)
@@ -57,6 +65,8 @@ def _service_out(service: Service) -> dict:
         "name": service.name,
         "description": service.description,
         "flow": service.flow,
+        "qc_required": FLOW_PRESETS[service.flow]["qc_required"],
+        "expert_may_close": FLOW_PRESETS[service.flow]["expert_may_close"],
         "revision_triage": service.revision_triage,
         "policy": policy_out(service.policy),
     }
@@ -72,12 +82,13 @@ def services(request: HttpRequest):
 
 
 @router.patch(
-    "/services/{slug}/policy", response=PolicyOut, summary="Change a service's policy (agents)"
+    "/services/{slug}/policy", response=ServiceOut, summary="Change a service's policy (agents)"
 )
 def update_policy(request: HttpRequest, slug: str, payload: PolicyIn):
-    """A new version of the policy; orders placed before keep the one they were placed under."""
+    """A new version of the policy (and the flow); orders placed before keep what they were
+    placed under. Answers the service as it is now."""
     service = Service.objects.filter(slug=slug).first()
     if service is None or not (service.is_active or request.auth.is_agent):
         raise NotFound("There is no such service.")
-    changes = payload.model_dump(exclude_none=True)
-    return policy_out(change_policy(service, actor=request.auth, **changes))
+    change_policy(service, actor=request.auth, **payload.model_dump(exclude_none=True))
+    return _service_out(Service.objects.select_related("policy").get(pk=service.pk))

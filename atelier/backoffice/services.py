@@ -17,9 +17,14 @@ from atelier.orders.views.common import paginate
 
 
 class PolicyForm(forms.ModelForm):
+    flow = forms.ChoiceField(
+        choices=Service.Flow.choices,
+        help_text="Sets who assigns, whether QC is required and who closes.",
+    )
+
     class Meta:
         model = Policy
-        fields = Policy.EDITABLE
+        fields = ("flow", *Policy.EDITABLE)
         labels = {
             "included_revisions": "Included revisions",
             "turnaround_days": "Turnaround (days)",
@@ -43,7 +48,11 @@ def service_policy(request: HttpRequest, slug: str) -> HttpResponse:
     service = Service.objects.select_related("policy").filter(slug=slug).first()
     if service is None:
         raise Http404("No such service.")
-    form = PolicyForm(request.POST or None, instance=Policy(**service.policy.values()))
+    form = PolicyForm(
+        request.POST or None,
+        instance=Policy(**service.policy.values()),
+        initial={"flow": service.flow},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():

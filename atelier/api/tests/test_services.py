@@ -26,7 +26,7 @@ def test_an_agent_changes_a_policy_and_only_later_orders_take_it(api, world):
         api, world.agent, world.service.slug, {"auto_complete_days": 0, "turnaround_days": 2}
     )
     assert status == 200, body
-    assert (body["auto_complete_days"], body["turnaround_days"]) == (0, 2)
+    assert (body["policy"]["auto_complete_days"], body["policy"]["turnaround_days"]) == (0, 2)
     after = world.order()
     before.refresh_from_db()
     assert before.policy.auto_complete_days == 3 and after.policy.auto_complete_days == 0
@@ -72,3 +72,18 @@ def test_every_order_carries_its_clocks_for_its_reader(api, world):
     assert {c["name"] for c in item["clocks"]} == {"response", "due"}
     _, reviewer = api.as_(world.reviewer).get(f"/orders/{order.pk}")
     assert "response" not in {c["name"] for c in reviewer.get("clocks", [])}
+
+
+def test_an_agent_changes_the_flow_of_orders_placed_from_now_on(api, world):
+    before = world.order()
+    status, body = patch(api, world.agent, world.service.slug, {"flow": "marketplace"})
+    assert status == 200, body
+    assert (body["flow"], body["qc_required"], body["expert_may_close"]) == (
+        "marketplace",
+        True,
+        False,
+    )
+    status, bad = patch(api, world.agent, world.service.slug, {"flow": "sideways"})
+    assert status == 400 and error_of(bad)["field"] == "flow"
+    before.refresh_from_db()
+    assert before.qc_required is False  # an order keeps what it was placed under

@@ -13,17 +13,18 @@ def test_agents_see_every_policy_and_change_one(client, world):
 
     page = client.get(f"/console/services/{world.service.slug}/policy/")
     assert page.status_code == 200 and 'name="auto_complete_days"' in page.text
-    values = {**world.service.policy.values(), "auto_complete_days": 0}
+    values = {**world.service.policy.values(), "auto_complete_days": 0, "flow": "expert_hub"}
     done = client.post(f"/console/services/{world.service.slug}/policy/", values, follow=True)
     assert "orders placed before keep theirs" in done.text
-    assert Service.objects.get(pk=world.service.pk).policy.auto_complete_days == 0
-    assert "never" in done.text
+    service = Service.objects.get(pk=world.service.pk)
+    assert (service.policy.auto_complete_days, service.flow) == (0, "expert_hub")
+    assert "never" in done.text and "Expert hub" in done.text
 
 
 def test_a_bad_value_is_shown_beside_its_field_and_changes_nothing(client, world):
     client.force_login(world.agent)
     version = world.service.policy_id
-    values = {**world.service.policy.values(), "turnaround_days": 0}
+    values = {**world.service.policy.values(), "turnaround_days": 0, "flow": "writer_portal"}
     response = client.post(f"/console/services/{world.service.slug}/policy/", values)
     assert response.status_code == 400
     assert "greater than or equal to 1" in response.text

@@ -842,7 +842,11 @@ ROWS = [
         people(404, A=302),
         service_slug,
         method="POST",
-        data=lambda seed, state: {**seed.order("open").service.policy.values(), "reminder_days": 4},
+        data=lambda seed, state: {
+            **seed.order("open").service.policy.values(),
+            "reminder_days": 4,
+            "flow": "marketplace",
+        },
     ),
     Row("console-outbox", people(404, A=200)),
     Row("console-outbox-message", people(404, A=200), pk_of("notification")),
