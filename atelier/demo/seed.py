@@ -212,7 +212,7 @@ class Demo:
                 o,
                 actor=self.people["expert"],
                 due_at=o.due_at + timedelta(days=3),
-                reason="The customer sent three more job descriptions to tailor it to.",
+                reason="You sent three more job descriptions: I want to tailor the resume to each.",
             )
         if o := self.order("Graduate resume (revision requested)", flow, svc, 9):
             self.assign(o, 8.9)
