@@ -915,3 +915,15 @@ def test_agents_list_the_orders_still_owed_a_delivery_due_soonest_first(agent, w
     assert titles == ["Tomorrow", "In two days", "In three days"]
     assert delivered.title not in titles and "due soonest first" in page.text
     assert "Next deadline" in page.text and 'data-clock="due"' in page.text
+
+
+def test_the_console_points_an_agent_to_a_request_for_more_time(agent, world):
+    order = world.assigned()
+    actions.request_extension(
+        order, actor=world.expert, due_at=order.due_at + timedelta(days=1), reason="More pages."
+    )
+    page = agent.get(reverse("console-order", args=[order.pk]))
+    assert "The expert asks for more time" in page.text
+    assert f'href="/orders/{order.pk}/#extension"' in page.text
+    answer = agent.get(reverse("order-detail", args=[order.pk]))
+    assert "Give more time" in answer.text
