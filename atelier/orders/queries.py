@@ -45,12 +45,16 @@ NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 def customer_deadline() -> Case:
     """The customer's next deadline on an order, as a column expression (their clocks in
     orders/clocks.py, for sorting): the due date until the first delivery, then the moment an
-    unanswered delivery completes the order (or, expert hub, the expert may close it); none once
-    it is completed or cancelled."""
+    unanswered delivery completes the order (or, expert hub, the expert may close it); none while
+    that clock is paused, nor once the order is completed or cancelled."""
     return Case(
         When(status__in=CLOSED_STATUSES, then=Value(None)),
-        # Completes by itself, or (expert hub) the expert may close.
-        When(status__in=DELIVERED_STATUSES, then=Coalesce("auto_complete_at", "closable_at")),
+        # Completes by itself (unless that clock is paused: not the customer's move), or (expert
+        # hub) the expert may close.
+        When(
+            Q(status__in=DELIVERED_STATUSES) & ~response_paused(),
+            then=Coalesce("auto_complete_at", "closable_at"),
+        ),
         When(first_delivered_at__isnull=True, then=F("due_at")),
         default=Value(None),
         output_field=DateTimeField(),

@@ -60,6 +60,9 @@ def test_my_orders_show_the_soonest_deadline_first_then_the_rest_newest_first(cu
     actions.complete_order(done, actor=world.customer)
     cancelled = world.order(title="Cancelled")
     actions.cancel_order(cancelled, actor=world.agent, reason="Twice.")
+    with clock.frozen_at(clock.now() - timedelta(days=5)):
+        flagged = world.delivered(title="Paused by my concern")  # its clock stopped: not urgent
+    actions.raise_flag(flagged, actor=world.customer, kind="concern", note="Not what I asked.")
     world.order(title="Due in five days")
     world.delivered(title="Waiting for my answer")  # completes by itself in three days
 
@@ -68,7 +71,8 @@ def test_my_orders_show_the_soonest_deadline_first_then_the_rest_newest_first(cu
     assert [order.title for order, _, _ in rows] == [
         "Waiting for my answer",
         "Due in five days",
-        "Cancelled",  # no deadline: newest first
+        "Paused by my concern",  # no running deadline: with the others, newest first
+        "Cancelled",
         "Done",
     ]
     clocks = {order.title: clock_ for order, _, clock_ in rows}
