@@ -3,6 +3,7 @@ change a policy, which applies to orders placed from then on."""
 
 from typing import Literal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -39,20 +40,29 @@ class ServiceOut(Schema):
     policy: PolicyOut
 
 
+def _within_the_models_limits(name: str):
+    """An optional whole number within the limits the policy model validates (published in
+    the OpenAPI document; the model stays the one place they are set)."""
+    validators = Policy._meta.get_field(name).validators
+    least = max(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+    most = min(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+    return Field(None, ge=least, le=most)
+
+
 class PolicyIn(s.Input):
     """Only the fields to change; the others keep their values."""
 
     flow: Literal["writer_portal", "expert_hub", "marketplace"] | None = Field(
         None, description="The flow of orders placed from now on (QC, who closes)."
     )
-    included_revisions: int | None = Field(None, ge=0, le=50)
-    turnaround_days: int | None = Field(None, ge=1, le=365)
-    closing_delay_days: int | None = Field(None, ge=0, le=365)
-    late_revision_days: int | None = Field(None, ge=0, le=365)
-    reward_hold_days: int | None = Field(None, ge=0, le=365)
-    reminder_days: int | None = Field(None, ge=1, le=365)
-    auto_complete_days: int | None = Field(None, ge=0, le=365)
-    qc_turnaround_hours: int | None = Field(None, ge=1, le=720)
+    included_revisions: int | None = _within_the_models_limits("included_revisions")
+    turnaround_days: int | None = _within_the_models_limits("turnaround_days")
+    closing_delay_days: int | None = _within_the_models_limits("closing_delay_days")
+    late_revision_days: int | None = _within_the_models_limits("late_revision_days")
+    reward_hold_days: int | None = _within_the_models_limits("reward_hold_days")
+    reminder_days: int | None = _within_the_models_limits("reminder_days")
+    auto_complete_days: int | None = _within_the_models_limits("auto_complete_days")
+    qc_turnaround_hours: int | None = _within_the_models_limits("qc_turnaround_hours")
 
 
 def policy_out(policy: Policy) -> dict:

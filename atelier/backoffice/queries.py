@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import (
+    Avg,
     BooleanField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -382,3 +384,29 @@ def flags_inbox(*, kind: str = "", state: str = "") -> QuerySet[Flag]:
     elif state == "resolved":
         flags = flags.filter(resolved_at__isnull=False)
     return flags.order_by(F("resolved_at").desc(nulls_first=True), "created_at", "pk")
+
+
+# --- on-time deliveries -----------------------------------------------------------------------
+
+
+def on_time_rates(*group_by: str):
+    """Rows of `group_by` values with `delivered` (first deliveries that had a due date),
+    `on_time`, `late`, `rate` (percent on time) and `average_late` (of the late ones),
+    worst rate first."""
+    late = Q(delivered_at__gt=F("due_at"))
+    return (
+        Submission.objects.filter(due_at__isnull=False, delivered_at__isnull=False)
+        .values(*group_by)
+        .annotate(
+            delivered=Count("pk"),
+            late=Count("pk", filter=late),
+            average_late=Avg(F("delivered_at") - F("due_at"), filter=late),
+        )
+        .annotate(
+            on_time=F("delivered") - F("late"),
+            rate=ExpressionWrapper(
+                (F("delivered") - F("late")) * 100.0 / F("delivered"), output_field=FloatField()
+            ),
+        )
+        .order_by("rate", *group_by)
+    )

@@ -4,7 +4,6 @@ a due date is kept: on-time rates per service and per expert."""
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Avg, Count, ExpressionWrapper, F, FloatField, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -12,8 +11,9 @@ from atelier.accounts.decorators import agent_required
 from atelier.catalog.models import Policy, Service
 from atelier.catalog.services import change_policy
 from atelier.core.errors import InvalidInput
-from atelier.orders.models import Submission
 from atelier.orders.views.common import paginate
+
+from . import queries
 
 
 class PolicyForm(forms.ModelForm):
@@ -76,30 +76,7 @@ def service_policy(request: HttpRequest, slug: str) -> HttpResponse:
 def on_time(request: HttpRequest) -> HttpResponse:
     """How often first deliveries meet their due date, per service and per expert."""
     context = {
-        "services": on_time_rates("order__service__name"),
-        "experts": paginate(request, on_time_rates("expert__email", "expert__name"), 50),
+        "services": queries.on_time_rates("order__service__name"),
+        "experts": paginate(request, queries.on_time_rates("expert__email", "expert__name"), 50),
     }
     return render(request, "backoffice/on_time.html", context)
-
-
-def on_time_rates(*group_by: str):
-    """Rows of `group_by` values with `delivered` (first deliveries that had a due date),
-    `on_time`, `late`, `rate` (percent on time) and `average_late` (of the late ones),
-    worst rate first."""
-    late = Q(delivered_at__gt=F("due_at"))
-    return (
-        Submission.objects.filter(due_at__isnull=False, delivered_at__isnull=False)
-        .values(*group_by)
-        .annotate(
-            delivered=Count("pk"),
-            late=Count("pk", filter=late),
-            average_late=Avg(F("delivered_at") - F("due_at"), filter=late),
-        )
-        .annotate(
-            on_time=F("delivered") - F("late"),
-            rate=ExpressionWrapper(
-                (F("delivered") - F("late")) * 100.0 / F("delivered"), output_field=FloatField()
-            ),
-        )
-        .order_by("rate", *group_by)
-    )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from atelier.accounts.decorators import agent_required
 from atelier.core import clock
+from atelier.core.errors import NotFound
 from atelier.core.htmx import is_htmx, render_page
 from atelier.core.keyset import cursor_listing
 from atelier.orders import access, actions
@@ -44,8 +45,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET)
     filters = form.filters()
     orders = queries.console_orders(filters, now=clock.now())
-    order = queries.DUE_FIRST if filters.due_first else queries.NEWEST_FIRST
-    listing, status = cursor_listing(request, with_clock_facts(orders), **order)
+    ordering = queries.DUE_FIRST if filters.due_first else queries.NEWEST_FIRST
+    listing, status = cursor_listing(request, with_clock_facts(orders), **ordering)
     now = clock.now()
     for order in listing["page"]:
         order.next_clock = next_clock(order, request.user, now=now)
@@ -64,11 +65,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def _order_or_404(request: HttpRequest, pk: int) -> Order:
     """The order with what waits for an agent on it and its clocks' facts, in one query,
     authorised by the engine's rule as order_or_404 does."""
-    orders = with_clock_facts(Order.objects.select_related("service", "customer", "expert"))
-    order = queries.with_attention(orders).filter(pk=pk).first()
-    if order is None or not access.can_see_order(request.user, order):
-        raise Http404("No such order.")
-    return order
+    orders = queries.with_attention(with_clock_facts(Order.objects.all()))
+    try:
+        return access.get_order_for(request.user, pk, orders)
+    except NotFound:
+        raise Http404("No such order.") from None
 
 
 @agent_required

@@ -103,8 +103,11 @@ def can_see_order(user: User, order: Order) -> bool:
     )
 
 
-def get_order_for(user: User, pk: int) -> Order:
-    order = Order.objects.select_related("service", "customer", "expert").filter(pk=pk).first()
+def get_order_for(user: User, pk: int, orders: QuerySet[Order] | None = None) -> Order:
+    """The order if `user` may see it, else NotFound; `orders` adds what the caller reads with
+    it in the same query (annotations)."""
+    orders = Order.objects.all() if orders is None else orders
+    order = orders.select_related("service", "customer", "expert").filter(pk=pk).first()
     if order is None or not can_see_order(user, order):
         raise NotFound("No such order.")
     return order

@@ -23,7 +23,16 @@ from django.db.models.functions import Coalesce
 from atelier.accounts.models import User
 
 from . import access, rules
-from .models import FeeRequest, Flag, Order, OrderFile, QCReview, RevisionRequest, Submission
+from .models import (
+    ExtensionRequest,
+    FeeRequest,
+    Flag,
+    Order,
+    OrderFile,
+    QCReview,
+    RevisionRequest,
+    Submission,
+)
 from .workflow import CLOSED_STATUSES, DELIVERED_STATUSES
 
 S = Order.Status
@@ -168,12 +177,12 @@ def with_close_facts(orders: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def response_paused(order: OuterRef | str = "pk") -> Q:
+def response_paused() -> Q:
     """Orders whose customer's response clock is stopped: a revision request, a fee or a flag
     (a concern included) is open, so the next move is not only the customer's. For a filter,
     an annotation (`When`) or, negated, the auto-complete sweep's guard."""
     open_request = RevisionRequest.objects.filter(
-        order=OuterRef(order),
+        order=OuterRef("pk"),
         status__in=[
             RevisionRequest.Status.PENDING_TRIAGE,
             RevisionRequest.Status.AWAITING_FEE,
@@ -181,10 +190,15 @@ def response_paused(order: OuterRef | str = "pk") -> Q:
         ],
     )
     open_fee = FeeRequest.objects.filter(
-        order=OuterRef(order), status__in=[FeeRequest.Status.REQUESTED, FeeRequest.Status.QUOTED]
+        order=OuterRef("pk"), status__in=[FeeRequest.Status.REQUESTED, FeeRequest.Status.QUOTED]
     )
-    open_flag = Flag.objects.filter(order=OuterRef(order), resolved_at__isnull=True)
+    open_flag = Flag.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
     return Q(Exists(open_request)) | Q(Exists(open_fee)) | Q(Exists(open_flag))
+
+
+def pending_extension(order: Order) -> ExtensionRequest | None:
+    """The expert's request for more time waiting for an answer, if any."""
+    return order.extensions.filter(status=ExtensionRequest.Status.PENDING).first()
 
 
 def close_blockers(order: Order) -> list[str]:

@@ -131,12 +131,13 @@ def _qc_sent_back(e: Event, r: _Reader, who: str) -> str:
 
 def _delivered(e: Event, r: _Reader, who: str) -> str:
     what = r.submission(e)
-    late = f", {e.details['late_by']} after the due date" if e.details.get("late_by") else ""
+    late_by = e.details.get("late_by")
     if r.is_(CUSTOMER) or e.actor_id == r.order.expert_id:
         # Straight from the expert (or, with QC, as the customer sees it: from their expert).
+        late = f", {late_by} after the due date" if late_by else ""
         return f"{r.expert(capital=True)} delivered {what}{late}"
     by = "you" if e.actor_id == r.user.pk else who
-    late = f" {e.details['late_by']} after the due date," if e.details.get("late_by") else ""
+    late = f" {late_by} after the due date," if late_by else ""
     return f"{what[:1].upper()}{what[1:]} reached the customer{late} after {by} approved it in QC"
 
 

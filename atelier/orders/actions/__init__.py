@@ -32,7 +32,7 @@ from .closing import (
 )
 from .common import Upload
 from .conversation import post_comment, raise_flag, resolve_flag
-from .extensions import answer_extension, pending_extension, request_extension
+from .extensions import answer_extension, request_extension
 from .invitations import accept_invitation, decline_invitation, invite_experts, offer_linked_order
 from .placing import add_attachments, assign_expert, create_order, place_order
 from .revisions import decide_fee, request_fee, request_revision, respond_to_fee, triage_revision
@@ -77,7 +77,6 @@ __all__ = [
     "mark_delivery_opened",
     "mark_file_opened",
     "offer_linked_order",
-    "pending_extension",
     "place_order",
     "post_comment",
     "raise_flag",

@@ -9,15 +9,14 @@ from django.db import models, transaction
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.errors import InvalidInput, NotFound
-from atelier.core.time import platform_tz
 from atelier.notifications.outbox import notify
 from atelier.rewards import services as rewards
 
-from .. import access, queries, rules
+from .. import access, queries
 from ..events import record_event
 from ..models import Order, RevisionRequest
 from ..workflow import CLOSED_STATUSES, S, lock_order, transition
-from .common import clean_text, delivered_status, order_link, require_status
+from .common import clean_text, delivered_status, order_link, require_status, response_clock
 from .placing import close_invitations
 
 
@@ -48,21 +47,13 @@ def reopen_order(order: Order, *, actor: User, reason: str, back_to: str) -> Ord
             status=RevisionRequest.Status.OPEN,
             created_at=clock.now(),
         )
-    # Back with the customer, they have a whole response period again from now.
-    response = rules.response_moments(
-        clock.now(), platform_tz(), order.policy, customer_completes=not order.expert_may_close
-    )
     transition(
         order,
         S.REVISION_REQUESTED if back_to == ReopenTo.EXPERT else delivered_status(order),
         actor=actor,
         verb="order.reopened",
-        fields={
-            "completed_at": None,
-            "remind_at": response.remind_at,
-            "auto_complete_at": response.auto_complete_at,
-            "auto_complete_warned_at": None,
-        },
+        # Back with the customer, they have a whole response period again from now.
+        fields={"completed_at": None, **response_clock(order, clock.now())},
         reason=reason,
         back_to=back_to,
     )

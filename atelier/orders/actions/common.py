@@ -11,6 +11,7 @@ records its event and tells the agents in the caller's transaction).
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files import File
@@ -19,15 +20,29 @@ from django.db import IntegrityError, transaction
 from atelier.accounts.models import User
 from atelier.core import clock
 from atelier.core.errors import Conflict, InvalidInput, NotFound
+from atelier.core.time import platform_tz
 from atelier.documents import storage
 from atelier.documents.storage import StoredBlob
 from atelier.documents.uploads import inspect_upload
 from atelier.notifications.outbox import agents, notify
 
-from .. import access
+from .. import access, rules
 from ..events import record_event
 from ..models import Flag, Order, OrderFile
 from ..workflow import S
+
+
+def response_clock(order: Order, since: datetime) -> dict[str, datetime | None]:
+    """The order's fields that (re)start the customer's response clock at `since` (a delivery,
+    or a reopen back to them): the reminder, the auto-complete moment, no notice given yet."""
+    moments = rules.response_moments(
+        since, platform_tz(), order.policy, customer_completes=not order.expert_may_close
+    )
+    return {
+        "remind_at": moments.remind_at,
+        "auto_complete_at": moments.auto_complete_at,
+        "auto_complete_warned_at": None,
+    }
 
 
 def order_link(order: Order) -> str:

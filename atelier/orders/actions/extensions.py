@@ -113,7 +113,3 @@ def answer_extension(
         note=extension.decision_note,
     )
     return extension
-
-
-def pending_extension(order: Order) -> ExtensionRequest | None:
-    return order.extensions.filter(status=Status.PENDING).first()

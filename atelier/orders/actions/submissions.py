@@ -29,6 +29,7 @@ from .common import (
     precheck,
     require_open_to,
     require_status,
+    response_clock,
     stage_files,
     store_files,
 )
@@ -122,7 +123,7 @@ def review_submission(
         _deliver(order, submission, actor=actor)
         rewards.earn_reward(order)  # rule 11: earned at the first QC approval
     else:
-        back_to = S.IN_PROGRESS if _delivered_count(order) == 0 else S.REVISION_REQUESTED
+        back_to = S.IN_PROGRESS if order.first_delivered_at is None else S.REVISION_REQUESTED
         transition(
             order, back_to, actor=actor, verb="qc.revision_requested", submission=submission.number
         )
@@ -142,7 +143,7 @@ def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Ord
     now = clock.now()
     # The first delivery is held to the due date (how late it was is on record, for on-time
     # rates); later rounds have none.
-    first = _delivered_count(order) == 0
+    first = order.first_delivered_at is None
     due_at = order.due_at if first else None
     Submission.objects.filter(pk=submission.pk, delivered_at__isnull=True).update(
         delivered_at=now, due_at=due_at
@@ -183,26 +184,16 @@ def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Ord
 def _refresh_delivery_moments(order: Order, delivered_at: datetime) -> None:
     """The moments a new delivery sets: when the expert may close (rule 7), and the customer's
     response clock (a reminder, then completion if nobody answers), reset for this round."""
-    tz = platform_tz()
     deliveries = list(
         order.submissions.filter(delivered_at__isnull=False).values_list("delivered_at", flat=True)
     )
-    response = rules.response_moments(
-        delivered_at, tz, order.policy, customer_completes=not order.expert_may_close
-    )
     moments = {
-        "closable_at": rules.closing_eligibility(deliveries, tz, order.policy).at,
-        "remind_at": response.remind_at,
-        "auto_complete_at": response.auto_complete_at,
-        "auto_complete_warned_at": None,
+        "closable_at": rules.closing_eligibility(deliveries, platform_tz(), order.policy).at,
+        **response_clock(order, delivered_at),
     }
     for name, value in moments.items():
         setattr(order, name, value)
     Order.objects.filter(pk=order.pk).update(**moments)
-
-
-def _delivered_count(order: Order) -> int:
-    return order.submissions.filter(delivered_at__isnull=False).count()
 
 
 def mark_delivery_opened(submission: Submission, *, actor: User) -> bool:

@@ -84,7 +84,7 @@ def remind_customer(submission: Submission) -> bool:
     return bool(reminded)
 
 
-def _awaiting_answer(order: Order, now) -> bool:
+def _awaiting_answer(order: Order) -> bool:
     """Whether `order`'s response clock runs: a delivery waits on the customer alone."""
     return (
         order.status in DELIVERED_STATUSES
@@ -100,7 +100,7 @@ def warn_auto_complete(order: Order) -> bool:
     day from now (rules.auto_complete_at_after_notice)."""
     order = lock_order(order)
     now = clock.now()
-    if not _awaiting_answer(order, now) or order.auto_complete_warned_at is not None:
+    if not _awaiting_answer(order) or order.auto_complete_warned_at is not None:
         return False
     if order.auto_complete_at - rules.AUTO_COMPLETE_NOTICE > now:
         return False
@@ -125,7 +125,7 @@ def complete_automatically(order: Order) -> bool:
     timeline. Never while something is open, never twice, never without the notice."""
     order = lock_order(order)
     now = clock.now()
-    if not _awaiting_answer(order, now) or order.auto_complete_warned_at is None:
+    if not _awaiting_answer(order) or order.auto_complete_warned_at is None:
         return False
     if order.auto_complete_at > now:
         return False

@@ -20,11 +20,10 @@ PAGE_SIZE = 25
 
 def order_or_404(request: HttpRequest, pk: int) -> Order:
     """The order if the user may see it (else 404), with its clocks' facts in the same query."""
-    orders = with_clock_facts(Order.objects.select_related("service", "customer", "expert"))
-    order = orders.filter(pk=pk).first()
-    if order is None or not access.can_see_order(request.user, order):
-        raise Http404("No such order.")
-    return order
+    try:
+        return access.get_order_for(request.user, pk, with_clock_facts(Order.objects.all()))
+    except NotFound:
+        raise Http404("No such order.") from None
 
 
 def attempt[T](

@@ -186,7 +186,7 @@ def _overview(request: HttpRequest, order: Order, forms: dict) -> dict:
         "quoted_fees": order.fee_requests.filter(status=FeeRequest.Status.QUOTED)
         if is_customer
         else [],
-        "pending_extension": actions.pending_extension(order)
+        "pending_extension": queries.pending_extension(order)
         if order.clock_extension_asked and access.may_answer_extension(user, order)
         else None,
         "revision_form": forms.get("revision_form") or RevisionRequestForm(),
