@@ -4,6 +4,8 @@ from django.db import models
 
 from atelier.core.models import AppendOnlyModel, BaseModel
 
+from .checklists import default_checklist
+
 
 def _days(default: int, help_text: str, *, least: int = 0) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
@@ -46,6 +48,8 @@ class Policy(AppendOnlyModel):
         validators=[MinValueValidator(1), MaxValueValidator(720)],
         help_text="Hours a reviewer has for a submission waiting in QC.",
     )
+    # What a QC reviewer checks, point by point (the scorecard of every review).
+    qc_checklist = models.JSONField(default=list, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -70,6 +74,10 @@ class Policy(AppendOnlyModel):
 
     def values(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.EDITABLE}
+
+    def copy(self, **changes) -> "Policy":
+        """An unsaved next version with `changes`."""
+        return Policy(**{**self.values(), "qc_checklist": self.qc_checklist, **changes})
 
 
 class Service(BaseModel):
@@ -111,5 +119,5 @@ class Service(BaseModel):
 
     def save(self, *args, **kwargs):
         if self.policy_id is None:  # a new service starts with the default policy
-            self.policy = Policy.objects.create()
+            self.policy = Policy.objects.create(qc_checklist=default_checklist(self.slug))
         super().save(*args, **kwargs)

@@ -7,6 +7,7 @@ from .file import OrderFile
 from .flag import Flag
 from .invitation import Invitation
 from .order import FLOW_PRESETS, Order
+from .quality import Appeal, Rating, RevisionItem
 from .review import QCReview
 from .revision import RevisionRequest
 from .submission import Submission
@@ -14,6 +15,7 @@ from .submission import Submission
 __all__ = [
     "FLOW_PRESETS",
     "AccessLink",
+    "Appeal",
     "Comment",
     "Event",
     "ExtensionRequest",
@@ -23,6 +25,8 @@ __all__ = [
     "Order",
     "OrderFile",
     "QCReview",
+    "Rating",
+    "RevisionItem",
     "RevisionRequest",
     "Submission",
 ]

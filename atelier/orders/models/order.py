@@ -79,6 +79,16 @@ class Order(BaseModel):
         related_name="linked_from",
         help_text="The follow-up order (a translation's proofreading).",
     )
+    # QC: the reviewer who holds the order's submission (a claim until qc_claimed_until), or
+    # who sent the last round back: the rework returns to them (actions/quality.py).
+    qc_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    qc_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

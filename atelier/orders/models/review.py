@@ -19,6 +19,10 @@ class QCReview(BaseModel):
     )
     decision = models.CharField(max_length=10, choices=Decision)
     comments = models.TextField(blank=True)
+    # The service's QC checklist as marked: [{"point", "pass", "comment"}]. The decision follows
+    # from it (a failed point sends the work back) unless the reviewer overrides with a reason.
+    scorecard = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
