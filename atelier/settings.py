@@ -358,6 +358,9 @@ ATELIER_WEBHOOK_LEASE_SECONDS = env_int("ATELIER_WEBHOOK_LEASE_SECONDS", 60)
 ATELIER_WEBHOOK_ALLOWED_HOSTS = env_list("ATELIER_WEBHOOK_ALLOWED_HOSTS", [])
 # How long a signed download link (as sent in webhooks) works without logging in.
 ATELIER_DOWNLOAD_LINK_DAYS = env_int("ATELIER_DOWNLOAD_LINK_DAYS", 7)
+# How long a reviewer holds a submission they claimed from the QC queue before others may take it
+# (a send-back's rework is held for its reviewer for the QC turnaround instead).
+ATELIER_QC_CLAIM_MINUTES = env_int("ATELIER_QC_CLAIM_MINUTES", 60)
 # Previews and revision diffs read files up to this size; larger ones are offered as downloads.
 ATELIER_PREVIEW_MAX_BYTES = env_int("ATELIER_PREVIEW_MAX_BYTES", 20 * 1024**2)
 

@@ -50,10 +50,19 @@ def _delivered(n: Notification, t: str, c: dict) -> str:
     return f"Your delivery of {t} is ready"
 
 
+def _points(c: dict) -> str:
+    """A request's points, or its comments when it has none (older notifications)."""
+    items = c.get("items") or []
+    if not items:
+        return c.get("comments") or ""
+    more = len(items) - 1
+    return items[0] + (f" (and {more} more point{'' if more == 1 else 's'})" if more else "")
+
+
 def _revision_requested(n: Notification, t: str, c: dict) -> str:
     if c.get("needs_triage"):
-        return _with(f"A revision request on {t} needs triage", c.get("comments"))
-    return _with(f"The customer asked for a revision of {t}", c.get("comments"))
+        return _with(f"A revision request on {t} needs triage", _points(c))
+    return _with(f"The customer asked for a revision of {t}", _points(c))
 
 
 def _closable(n: Notification, t: str, c: dict) -> str:
@@ -94,12 +103,22 @@ def _taken(n: Notification, t: str, c: dict) -> str:
     return f"This order was taken by another pro{f' ({service})' if service else ''}"
 
 
+def _rated(n: Notification, t: str, c: dict) -> str:
+    stars = c.get("stars")
+    line = f"The customer rated {t} {stars} star{'' if stars == 1 else 's'}"
+    if c.get("tip") is not None:
+        line += f" and tipped you {c['tip']} {c.get('currency', '')}".rstrip()
+    return _with(line, c.get("text"))
+
+
 LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     E.ASSIGNED: lambda n, t, c: f"You were assigned {t}",
     E.INVITED: _invited,
     E.INVITATION_TAKEN: _taken,
     E.DELIVERED: _delivered,
-    E.QC_REVISION_REQUESTED: lambda n, t, c: _with("QC asked for a revision", c.get("comments")),
+    E.QC_REVISION_REQUESTED: lambda n, t, c: _with(
+        f"QC sent {t} back for another round", _points(c)
+    ),
     E.REVISION_REQUESTED: _revision_requested,
     E.REVISION_REJECTED: lambda n, t, c: _with(
         f"Your revision request on {t} was declined", c.get("reason")
@@ -139,6 +158,19 @@ LINES: dict[str, Callable[[Notification, str, dict], str]] = {
     ),
     E.AUTO_COMPLETE_NOTICE: lambda n, t, c: (
         f"{_cap(t)} completes automatically in a day unless you answer the delivery"
+    ),
+    E.RATED: _rated,
+    E.APPEAL_OPENED: lambda n, t, c: _with(
+        f"{c.get('expert') or 'The expert'} appeals QC's send-back of {t}", c.get("reason")
+    ),
+    E.APPEAL_DECIDED: lambda n, t, c: _with(
+        f"The appeal on {t} was overturned: the work is delivered"
+        if c.get("overturned")
+        else f"The appeal on {t} was upheld: QC's points stand",
+        c.get("reason"),
+    ),
+    E.QC_REASSIGNED: lambda n, t, c: (
+        f"An agent gave you {t} to review, held until {_moment(c.get('until'))}"
     ),
 }
 

@@ -32,6 +32,10 @@ class Notification(BaseModel):
         AUTO_COMPLETE_NOTICE = "auto_complete_notice", "Notice: the order completes by itself"
         EXTENSION_REQUESTED = "extension_requested", "More time asked for"
         EXTENSION_ANSWERED = "extension_answered", "Answer about more time"
+        APPEAL_OPENED = "appeal_opened", "QC send-back appealed"
+        APPEAL_DECIDED = "appeal_decided", "Appeal decided"
+        QC_REASSIGNED = "qc_reassigned", "Review assigned to you"
+        RATED = "rated", "Rating received"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"  # waiting for the worker

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from atelier.accounts.models import User
 from atelier.core.errors import NotAllowed, NotFound
 
-from .models import Event, Flag, Invitation, Order, OrderFile, Submission
+from .models import Appeal, Event, Flag, Invitation, Order, OrderFile, Submission
 from .workflow import CLOSED_STATUSES, S
 
 
@@ -36,12 +36,12 @@ def visible_orders(user: User) -> QuerySet[Order]:
 # event log: they see the work go to QC once and come out as a delivery, never QC's decisions
 # nor the work going back to QC after a send-back. The same rule twice, for one event and as a
 # query, side by side.
-QC_VERBS = frozenset({"qc.approved", "qc.revision_requested"})
-QC_ROUNDS = Q(verb__in=QC_VERBS) | Q(verb="submission.sent_to_qc", details__resubmitted=True)
+# Every "qc.*" event is QC's: decisions, claims, appeals and their outcome.
+QC_ROUNDS = Q(verb__startswith="qc.") | Q(verb="submission.sent_to_qc", details__resubmitted=True)
 
 
 def is_qc_round(event: Event) -> bool:
-    return event.verb in QC_VERBS or (
+    return event.verb.startswith("qc.") or (
         event.verb == "submission.sent_to_qc" and event.details.get("resubmitted") is True
     )
 
@@ -192,6 +192,28 @@ def may_review(user: User, order: Order) -> bool:
     return user.is_reviewer and order.qc_required and user.pk != order.expert_id
 
 
+def may_appeal(user: User, order: Order) -> bool:
+    """The expert whose work QC sent back may appeal it."""
+    return user.pk == order.expert_id
+
+
+def may_decide_appeal(user: User, order: Order) -> bool:
+    return user.is_agent
+
+
+def may_assign_reviewer(user: User, order: Order) -> bool:
+    return user.is_agent
+
+
+def may_see_scorecard(user: User, order: Order) -> bool:
+    """QC's scorecards and appeals: the expert, QC and agents; never the customer (rule 3)."""
+    if user.is_agent:
+        return True
+    if user.pk == order.customer_id:
+        return False
+    return user.pk == order.expert_id or (user.is_reviewer and order.qc_required)
+
+
 def may_open_delivery(user: User, order: Order) -> bool:
     """Rule 8 asks whether the customer has read the latest delivery: only they can say so."""
     return user.pk == order.customer_id
@@ -258,6 +280,21 @@ def may_answer_extension(user: User, order: Order) -> bool:
     return user.is_agent or user.pk == order.customer_id
 
 
+def may_rate(user: User, order: Order) -> bool:
+    """The customer rates the delivery (and may tip the expert): nobody rates for them."""
+    return user.pk == order.customer_id
+
+
+def may_see_rating(user: User, order: Order) -> bool:
+    """The rating and its tip are between the customer, the expert and agents: not QC's."""
+    return is_party(user, order)
+
+
+def may_order_again(user: User, order: Order) -> bool:
+    """ "Order again" books the same expert for a new order: the customer's own, once more."""
+    return user.pk == order.customer_id
+
+
 def may_reopen(user: User, order: Order) -> bool:
     return user.is_agent
 
@@ -318,6 +355,16 @@ def get_order_part_for(user: User, model: type, pk: int, *, name: str):
     if part is None or not can_see_order(user, part.order):
         raise NotFound(f"No such {name}.")
     return part
+
+
+def get_appeal_for(user: User, pk: int) -> Appeal:
+    """An appeal of an order whose QC `user` may read (never the customer), else NotFound."""
+    appeal = Appeal.objects.select_related("order", "review__submission").filter(pk=pk).first()
+    if appeal is None or not can_see_order(user, appeal.order):
+        raise NotFound("No such appeal.")
+    if not may_see_scorecard(user, appeal.order):
+        raise NotFound("No such appeal.")
+    return appeal
 
 
 def may_see_reward(user: User, order: Order) -> bool:

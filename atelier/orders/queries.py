@@ -30,6 +30,7 @@ from .models import (
     Order,
     OrderFile,
     QCReview,
+    RevisionItem,
     RevisionRequest,
     Submission,
 )
@@ -263,8 +264,8 @@ def visible_submissions(user: User, order: Order, *, files: bool = True) -> list
     submissions = order.submissions.order_by("-number")
     if files:
         submissions = submissions.prefetch_related("files")
-    if user.is_agent or user.pk != order.customer_id:  # QC's reviews are never the customer's
-        reviews = QCReview.objects.select_related("reviewer")
+    if access.may_see_scorecard(user, order):  # QC's reviews are never the customer's
+        reviews = QCReview.objects.select_related("reviewer", "appeal")
         submissions = submissions.prefetch_related(Prefetch("reviews", queryset=reviews))
     submissions = list(submissions)
     # Who sees an undelivered (in-QC) submission is decided in access.py alone (rule 3).
@@ -299,3 +300,32 @@ def customer_documents(user: User, order: Order) -> list[OrderFile]:
     who is only invited sees none of them, as in the API)."""
     documents = order.files.filter(submission=None, revision_request=None, comment=None)
     return [f for f in documents.select_related("order") if access.can_download(user, f)]
+
+
+# --- the quality loop ---------------------------------------------------------------------------
+def open_items(order: Order, latest: Submission | None = None) -> list[RevisionItem]:
+    """The points the expert's next round answers, in the order they were asked: those of the
+    customer's revision request that is with the expert (answered again while no round has
+    reached the customer: what they read is the delivered round's answer), then those of QC's
+    send-back of the latest submission (`latest` if the caller has it; while it is sent back,
+    not delivered)."""
+    asked = Q(
+        request__order=order,
+        request__status=RevisionRequest.Status.OPEN,
+        answered_in__delivered_at=None,
+    )
+    latest = latest or order.submissions.order_by("-number").first()
+    if latest is not None and latest.delivered_at is None:
+        asked |= Q(
+            review__submission=latest,
+            review__decision=QCReview.Decision.REVISE,
+            answered_in=None,
+        )
+    return list(RevisionItem.objects.filter(asked).order_by("created_at", "position"))
+
+
+def visible_items(user: User, order: Order) -> QuerySet[RevisionItem]:
+    """The checklist points `user` may read on `order`: the customer's own requests' points,
+    and QC's send-backs too for everyone but the customer (rule 3)."""
+    items = RevisionItem.objects.order_by("created_at", "position")
+    return items if access.may_see_scorecard(user, order) else items.filter(request__isnull=False)

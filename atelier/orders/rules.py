@@ -5,6 +5,7 @@ the order was placed under) and the platform time zone, and get back the moment 
 reason, so a page can show exactly what the rule decided.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,3 +118,43 @@ def auto_complete_at_after_notice(scheduled: datetime, noticed_at: datetime) -> 
 
 def _days(n: int) -> str:
     return f"{n} calendar day{'s' if n != 1 else ''}"
+
+
+# A line that starts a new point of a pasted list: "- ", "* ", "• ", "1. ", "2) ", "[ ] ".
+# A marker alone on its line (a bullet started and left empty) starts an empty point.
+_LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022\u2013]|\d{1,3}[.)]|\[[ xX]?\])(?:\s+|$)")
+
+
+def split_items(text: str) -> list[str]:
+    """The points of a revision request written as one text: a pasted list splits at its
+    markers (a line without one continues the point above), anything else at each non-blank
+    line. Markers and surrounding blanks are dropped."""
+    lines = [line.rstrip() for line in (text or "").splitlines()]
+    if not any(_LIST_MARKER.match(line) for line in lines):
+        return [line.strip() for line in lines if line.strip()]
+    items: list[str] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        marker = _LIST_MARKER.match(line)
+        if marker:
+            items.append(line[marker.end() :].strip())
+        elif items:
+            items[-1] = f"{items[-1]} {line.strip()}".lstrip()
+        else:
+            items.append(line.strip())
+    return [item for item in items if item]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One checklist point as a reviewer marked it."""
+
+    point: str
+    passed: bool
+    comment: str = ""
+
+
+def scorecard_decision(marks: Sequence[Mark]) -> str:
+    """What a scorecard decides by itself: any failed point sends the work back."""
+    return "revise" if any(not m.passed for m in marks) else "approve"

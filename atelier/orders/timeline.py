@@ -120,13 +120,57 @@ def _sent_to_qc(e: Event, r: _Reader, who: str) -> str:
     return f"{who} submitted {r.submission(e)} to QC"
 
 
+def _against_the_card(e: Event) -> str:
+    return ", deciding against the scorecard" if e.details.get("overridden") else ""
+
+
 def _qc_approved(e: Event, r: _Reader, who: str) -> str:
-    return f"{who} approved {r.submission(e)} in QC"
+    return f"{who} approved {r.submission(e)} in QC{_against_the_card(e)}"
 
 
 def _qc_sent_back(e: Event, r: _Reader, who: str) -> str:
     to = "you" if r.is_(EXPERT) else "the expert"
-    return f"{who} sent {r.submission(e)} back to {to} with QC comments"
+    return f"{who} sent {r.submission(e)} back to {to} with QC's points{_against_the_card(e)}"
+
+
+def _qc_claimed(e: Event, r: _Reader, who: str) -> str | None:
+    # Who reviews which submission is QC's and the agents' business, not the expert's.
+    if not r.is_(AGENT, REVIEWER):
+        return None
+    return f"{who} claimed {r.submission(e)} for review, until {moment(e.details.get('until'))}"
+
+
+def _qc_released(e: Event, r: _Reader, who: str) -> str | None:
+    if not r.is_(AGENT, REVIEWER):
+        return None
+    return f"{who} put {r.submission(e)} back in the QC queue"
+
+
+def _qc_reassigned(e: Event, r: _Reader, who: str) -> str | None:
+    if not r.is_(AGENT, REVIEWER):
+        return None
+    reviewer = e.details.get("reviewer")
+    if reviewer is None:
+        return f"{who} put {r.submission(e)} back in the QC queue for any reviewer"
+    to = "you" if reviewer == r.user.email else reviewer
+    return f"{who} gave {r.submission(e)} to {to} to review"
+
+
+def _appeal(outcome: str) -> Sentence:
+    def sentence(e: Event, r: _Reader, who: str) -> str:
+        what = r.submission(e)
+        if outcome == "appealed":
+            return _with(f"{who} appealed QC's send-back of {what}", e.details.get("reason"))
+        if outcome == "withdrawn":
+            return f"The appeal of QC's send-back of {what} was withdrawn by a new round"
+        verdict = (
+            "overturned QC's send-back: approved and delivered"
+            if outcome == "overturned"
+            else "upheld QC's send-back"
+        )
+        return _with(f"{who} {verdict} ({what})", e.details.get("reason"))
+
+    return sentence
 
 
 def _delivered(e: Event, r: _Reader, who: str) -> str:
@@ -254,6 +298,17 @@ def _linked(e: Event, r: _Reader, who: str) -> str | None:
     return f"{who} linked it to order #{e.details.get('linked_order')}"
 
 
+def _rated(e: Event, r: _Reader, who: str) -> str | None:
+    # The rating is the customer's word to the expert, with agents watching: not QC's.
+    if r.is_(REVIEWER):
+        return None
+    stars = e.details.get("stars")
+    text = f"{who} rated the delivery {stars} star{'' if stars == 1 else 's'}"
+    if e.details.get("tip") is not None:
+        text += f" and tipped {_money(e, 'tip')}"
+    return text
+
+
 SENTENCES: dict[str, Sentence] = {
     "order.created": _created,
     "order.edited": _edited,
@@ -270,6 +325,13 @@ SENTENCES: dict[str, Sentence] = {
     "submission.sent_to_qc": _sent_to_qc,
     "qc.approved": _qc_approved,
     "qc.revision_requested": _qc_sent_back,
+    "qc.claimed": _qc_claimed,
+    "qc.released": _qc_released,
+    "qc.reassigned": _qc_reassigned,
+    "qc.appealed": _appeal("appealed"),
+    "qc.appeal_upheld": _appeal("upheld"),
+    "qc.appeal_overturned": _appeal("overturned"),
+    "qc.appeal_withdrawn": _appeal("withdrawn"),
     "submission.delivered": _delivered,
     "delivery.opened": _opened,
     "revision.requested": _revision_requested,
@@ -294,6 +356,7 @@ SENTENCES: dict[str, Sentence] = {
         else f"{who} completed the order"
     ),
     "order.closed": _closed,
+    "order.rated": _rated,
     "order.reopened": _reopened,
     "order.cancelled": _cancelled,
     "order.linked": _linked,

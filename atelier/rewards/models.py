@@ -12,10 +12,11 @@ class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
         REWARD = "reward", "Reward earned"  # pending until release_at
         FEE = "fee", "Fee accepted"  # pending until release_at
-        RELEASE = "release", "Released"  # moves one reward or fee from pending to available
+        TIP = "tip", "Tip"  # the customer's tip on a rated order; pending until release_at
+        RELEASE = "release", "Released"  # moves one reward, fee or tip from pending to available
         CREDIT = "credit", "Manual credit"  # an agent's credit, available at once
 
-    PENDING_KINDS = (Kind.REWARD, Kind.FEE)
+    PENDING_KINDS = (Kind.REWARD, Kind.FEE, Kind.TIP)
 
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
@@ -30,7 +31,8 @@ class LedgerEntry(models.Model):
     releases = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="release"
     )
-    # What this entry is for, unique: "reward:<order>", "fee:<fee request>", "release:<entry>"…
+    # What this entry is for, unique: "reward:<order>", "fee:<fee request>", "tip:<order>",
+    # "release:<entry>"…
     key = models.CharField(max_length=100, unique=True)
     memo = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -46,15 +48,15 @@ class LedgerEntry(models.Model):
             # the unique index on `releases`, probed per entry).
             models.Index(
                 fields=["release_at"],
-                condition=Q(kind__in=["reward", "fee"]),
+                condition=Q(kind__in=["reward", "fee", "tip"]),
                 name="ledger_pending_release_at",
             ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
             models.CheckConstraint(
-                condition=Q(kind__in=["reward", "fee"], release_at__isnull=False)
-                | ~Q(kind__in=["reward", "fee"]),
+                condition=Q(kind__in=["reward", "fee", "tip"], release_at__isnull=False)
+                | ~Q(kind__in=["reward", "fee", "tip"]),
                 name="ledger_pending_has_release_at",
             ),
         ]

@@ -1,4 +1,4 @@
-"""The expert's money: earning, fees, credits, release, balances (DESIGN rule 11).
+"""The expert's money: earning, fees, tips, credits, release, balances (DESIGN rule 11).
 
 Each kind of credit for an order happens once: the ledger key is unique, so a second attempt
 (a retried task, a second worker, a reopened and re-completed order) writes nothing.
@@ -78,6 +78,24 @@ def earn_fee(fee, *, at: datetime | None = None) -> LedgerEntry | None:
     )
 
 
+def earn_tip(
+    order, *, amount: Decimal, currency: str, at: datetime | None = None
+) -> LedgerEntry | None:
+    """The customer's tip on a rated order: once per order, released like its reward."""
+    at = at or clock.now()
+    return _create_once(
+        key=f"tip:{order.pk}",
+        expert_id=order.expert_id,
+        order=order,
+        kind=Kind.TIP,
+        amount=amount,
+        currency=currency,
+        release_at=_release_at(order, at),
+        created_at=at,
+        memo=f"Tip for order #{order.pk}",
+    )
+
+
 def credit_expert(
     expert: User,
     *,
@@ -115,7 +133,7 @@ def credit_expert(
 
 
 def release_due(*, now: datetime | None = None) -> int:
-    """Release every reward and fee whose hold has passed and tell each expert; the number this
+    """Release every reward, fee and tip whose hold has passed and tell each expert; the number this
     call released. Set-based, ATELIER_RELEASE_BATCH_SIZE entries per transaction, a handful of
     statements per batch whatever its size. Safe to run twice or concurrently: a release's key
     and `releases` are unique and each batch inserts with ON CONFLICT DO NOTHING, so a second
@@ -223,9 +241,10 @@ def balances(expert: User) -> list[Balance]:
         Balance(
             currency=currency,
             # Sums come back without their scale on SQLite ("960"); money has two places.
-            pending=(by_kind[Kind.REWARD] + by_kind[Kind.FEE] - by_kind[Kind.RELEASE]).quantize(
-                CENT
-            ),
+            pending=(
+                sum((by_kind[kind] for kind in LedgerEntry.PENDING_KINDS), Decimal(0))
+                - by_kind[Kind.RELEASE]
+            ).quantize(CENT),
             available=(by_kind[Kind.RELEASE] + by_kind[Kind.CREDIT]).quantize(CENT),
         )
         for currency, by_kind in sorted(sums.items())

@@ -206,7 +206,14 @@ def test_lines_read_naturally(world):
     assert read("assigned") == "You were assigned “Resume for a PM role”"
     assert read("delivered", kind="draft") == "Your delivery of “Resume for a PM role” is ready"
     assert read("qc_revision_requested", comments="Fix  the\nsummary") == (
-        "QC asked for a revision: Fix the summary"
+        "QC sent “Resume for a PM role” back for another round: Fix the summary"
+    )
+    assert read("qc_revision_requested", items=["Tone: too casual", "Typos"]) == (
+        "QC sent “Resume for a PM role” back for another round: Tone: too casual (and 1 more point)"
+    )
+    assert read("appeal_decided", overturned=True, reason="QC misread the brief") == (
+        "The appeal on “Resume for a PM role” was overturned: the work is delivered:"
+        " QC misread the brief"
     )
     assert read("completed") == "“Resume for a PM role” is completed"
     assert read("fee_quoted", amount="25.00", currency="USD", reason="More pages") == (

@@ -11,11 +11,12 @@ records its event and tells the agents in the caller's transaction).
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.utils.timezone import localtime
 
 from atelier.accounts.models import User
 from atelier.core import clock
@@ -28,7 +29,7 @@ from atelier.notifications.outbox import agents, notify
 
 from .. import access, rules
 from ..events import record_event
-from ..models import Flag, Order, OrderFile
+from ..models import Appeal, Flag, Order, OrderFile, RevisionItem, Submission
 from ..workflow import S
 
 
@@ -185,3 +186,98 @@ def open_flag(order: Order, kind: str, *, actor: User | None, note: str) -> Flag
         raised_by=str(actor) if actor else "Atelier",
     )
     return flag
+
+
+MAX_ITEMS = 30
+MAX_ITEM_LENGTH = 2000
+
+
+def clean_items(items: Sequence[str] | None, comments: str, *, required: bool = True) -> list[str]:
+    """The points of a revision request or a QC send-back: `items` as given, or else the
+    `comments` text split into points (rules.split_items). InvalidInput when there are none
+    and some are required, too many, or one is too long."""
+    field = "items" if items else "comments"
+    if items:
+        if any(not isinstance(item, str) for item in items):
+            raise InvalidInput("Each point is a line of text.", field="items")
+        texts = [item.strip() for item in items if item.strip()]
+    else:
+        texts = rules.split_items(comments)
+    if required and not texts:
+        raise InvalidInput("Say what should change: at least one point.", field=field)
+    if len(texts) > MAX_ITEMS:
+        raise InvalidInput(f"At most {MAX_ITEMS} points, please.", field=field)
+    if any(len(text) > MAX_ITEM_LENGTH for text in texts):
+        raise InvalidInput(
+            f"A point is at most {MAX_ITEM_LENGTH:,} characters; split it.", field=field
+        )
+    return texts
+
+
+def write_items(texts: Sequence[str], **source) -> list[RevisionItem]:
+    """The rows of a request's or a send-back's points, in order (`source`: request= or
+    review=)."""
+    now = clock.now()
+    return RevisionItem.objects.bulk_create(
+        RevisionItem(position=n, text=text, created_at=now, **source)
+        for n, text in enumerate(texts, start=1)
+    )
+
+
+def as_list(texts: Sequence[str]) -> str:
+    """Points written back as one text (a request's `comments` when only items were given)."""
+    return "\n".join(f"- {text}" for text in texts)
+
+
+# --- QC claims and appeals, which a new round changes ----------------------------------------
+def claim_until(order: Order, *, rework: bool = False) -> datetime:
+    """How long a claim on `order`'s submission lasts from now: a claim from the queue for
+    ATELIER_QC_CLAIM_MINUTES; a rework held for the reviewer who sent it back, or work an agent
+    assigned, for the QC turnaround of the order's policy."""
+    if rework:
+        return clock.now() + timedelta(hours=order.policy.qc_turnaround_hours)
+    return clock.now() + timedelta(minutes=settings.ATELIER_QC_CLAIM_MINUTES)
+
+
+def rework_claim(order: Order, *, resubmitted: bool) -> dict:
+    """The claim a submission going to QC starts with: a rework returns to the reviewer who
+    sent the last round back (while they still review), anything else waits in the queue."""
+    reviewer = order.qc_reviewer if resubmitted and order.qc_reviewer_id else None
+    if reviewer is not None and reviewer.is_active and reviewer.is_reviewer:
+        return {"qc_claimed_until": claim_until(order, rework=True)}
+    return {"qc_reviewer": None, "qc_claimed_until": None}
+
+
+def withdraw_pending_appeal(order: Order, *, actor: User, submission: Submission) -> None:
+    """A new round answers the send-back: an appeal of it still waiting is withdrawn."""
+    withdrawn = Appeal.objects.filter(order=order, status=Appeal.Status.PENDING).update(
+        status=Appeal.Status.WITHDRAWN, decided_at=clock.now(), updated_at=clock.now()
+    )
+    if withdrawn:
+        record_event(order, "qc.appeal_withdrawn", actor=actor, submission=submission.number)
+
+
+def require_claim_open_to(order: Order, actor: User) -> None:
+    """Two reviewers never review the same submission: one who claimed it (or whose rework it
+    is) holds it until the claim runs out."""
+    if claimed_by_other(order, actor):
+        until = localtime(order.qc_claimed_until).strftime("%a %-d %b, %H:%M %Z")
+        raise Conflict(
+            f"{order.qc_reviewer} is reviewing this submission until {until}; an agent can "
+            "reassign it.",
+            code="claimed",
+        )
+
+
+def _claim_holds(order: Order) -> bool:
+    until = order.qc_claimed_until
+    return order.qc_reviewer_id is not None and until is not None and until > clock.now()
+
+
+def claimed_by_other(order: Order, user: User) -> bool:
+    return _claim_holds(order) and order.qc_reviewer_id != user.pk
+
+
+def holds_claim(order: Order, user: User) -> bool:
+    """`user` holds the submission in QC now (their claim or rework has not run out)."""
+    return _claim_holds(order) and order.qc_reviewer_id == user.pk

@@ -25,6 +25,13 @@ from .placing import require_expert, start_work
 def invite_experts(order: Order, *, actor: User, experts: Sequence[User]) -> list[Invitation]:
     order = lock_order(order)
     access.authorize(actor, order, access.may_invite(actor, order), "Only agents invite pros.")
+    return send_invitations(order, actor=actor, experts=experts)
+
+
+def send_invitations(order: Order, *, actor: User, experts: Sequence[User]) -> list[Invitation]:
+    """Invite `experts` to the locked `order` and tell them, once the caller has checked that
+    `actor` may: an agent (invite_experts), or the customer booking their expert again
+    (feedback.order_again)."""
     if order.assignment == Order.Assignment.DIRECT:
         raise Conflict(
             "This order is assigned directly; assign an expert instead.", code="invalid_state"

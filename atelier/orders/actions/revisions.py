@@ -21,6 +21,8 @@ from ..models import FeeRequest, Flag, Order, RevisionRequest
 from ..workflow import DELIVERED_STATUSES, S, lock_order, transition
 from .common import (
     Upload,
+    as_list,
+    clean_items,
     clean_text,
     delivered_status,
     open_flag,
@@ -30,12 +32,21 @@ from .common import (
     require_status,
     stage_files,
     store_files,
+    write_items,
 )
 
 
 def request_revision(
-    order: Order, *, actor: User, comments: str, files: Sequence[Upload] = ()
+    order: Order,
+    *,
+    actor: User,
+    comments: str = "",
+    files: Sequence[Upload] = (),
+    items: Sequence[str] | None = None,
 ) -> RevisionRequest:
+    """The customer asks for changes: a checklist of points (`items`, or `comments` split into
+    points), each of which the expert's next round answers."""
+
     def check(order: Order) -> None:
         access.authorize(
             actor,
@@ -51,7 +62,9 @@ def request_revision(
     with stage_files(files, folder=order.pk) as staged, transaction.atomic():
         order = lock_order(order)
         check(order)
-        comments = clean_text(comments, "comments", "Say what should change")
+        comments = clean_text(comments, "comments", "Say what should change", required=False)
+        texts = clean_items(items, comments)
+        comments = comments or as_list(texts)
         latest = queries.latest_delivery(order)
         triage = order.service.revision_triage
         request = RevisionRequest.objects.create(
@@ -62,6 +75,7 @@ def request_revision(
             status=RevisionRequest.Status.PENDING_TRIAGE if triage else RevisionRequest.Status.OPEN,
             created_at=clock.now(),
         )
+        write_items(texts, request=request)
         store_files(order, staged, actor=actor, revision_request=request)
         transition(
             order, S.REVISION_REQUESTED, actor=actor, verb="revision.requested", triage=triage
@@ -95,6 +109,7 @@ def _notify_revision_to_expert(order: Order, request: RevisionRequest) -> None:
         order=order,
         order_url=order_link(order),
         comments=request.comments,
+        items=[item.text for item in request.items.all()],
         files=[f.name for f in request.files.all()],
     )
 

@@ -4,7 +4,7 @@ A delivery also moves the expert's closing moment (rule 7), and a QC order's rew
 its first approval (rule 11).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -19,25 +19,41 @@ from atelier.rewards import services as rewards
 from .. import access, queries, rules
 from ..clocks import span
 from ..events import record_event, record_events
-from ..models import Order, OrderFile, QCReview, RevisionRequest, Submission
+from ..models import Order, OrderFile, QCReview, RevisionItem, RevisionRequest, Submission
 from ..workflow import S, lock_order, transition
 from .common import (
     Upload,
+    as_list,
+    clean_items,
     clean_text,
     delivered_status,
     order_link,
     precheck,
+    require_claim_open_to,
     require_open_to,
     require_status,
     response_clock,
+    rework_claim,
     stage_files,
     store_files,
+    withdraw_pending_appeal,
+    write_items,
 )
 
 
 def submit_work(
-    order: Order, *, actor: User, files: Sequence[Upload], notes: str = ""
+    order: Order,
+    *,
+    actor: User,
+    files: Sequence[Upload],
+    notes: str = "",
+    addressed: Collection[int] = (),
+    item_notes: Mapping[int, str] | None = None,
 ) -> Submission:
+    """The expert's next round: files, notes, and for each point of the revision request or
+    QC send-back it answers (queries.open_items), whether it is `addressed` (item ids) and an
+    optional note (`item_notes`, by item id)."""
+
     def check(order: Order) -> None:
         access.authorize(
             actor, order, access.may_submit(actor, order), "Only the assigned expert submits work."
@@ -65,6 +81,7 @@ def submit_work(
         check(order)
         previous = order.submissions.order_by("-number").first()
         number = previous.number + 1 if previous else 1
+        answering = queries.open_items(order)  # before this round becomes the latest
         submission = Submission.objects.create(
             order=order,
             expert=actor,
@@ -74,6 +91,8 @@ def submit_work(
             created_at=clock.now(),
         )
         store_files(order, staged, actor=actor, submission=submission)
+        _answer_items(answering, submission, addressed, item_notes or {})
+        withdraw_pending_appeal(order, actor=actor, submission=submission)
         if order.qc_required:
             # After QC sent the last one back, this is a round the customer does not see.
             resubmitted = previous is not None and previous.delivered_at is None
@@ -82,19 +101,54 @@ def submit_work(
                 S.IN_QC,
                 actor=actor,
                 verb="submission.sent_to_qc",
+                fields=rework_claim(order, resubmitted=resubmitted),
                 submission=number,
                 resubmitted=resubmitted,
             )
         else:
             record_event(order, "submission.created", actor=actor, submission=number)
-            _deliver(order, submission, actor=actor)
+            deliver(order, submission, actor=actor)
         return submission
+
+
+def _answer_items(
+    items: list[RevisionItem],
+    submission: Submission,
+    addressed: Collection[int],
+    notes: Mapping[int, str],
+) -> None:
+    """This round answers every open point: addressed or not, with the expert's note."""
+    known = {item.pk for item in items}
+    addressed = set(addressed)
+    unknown = (addressed | set(notes)) - known
+    if unknown:
+        raise InvalidInput(
+            "Mark only the points of the revision request this round answers.", field="addressed"
+        )
+    now = clock.now()
+    for item in items:
+        item.answered_in, item.addressed, item.updated_at = submission, item.pk in addressed, now
+        item.note = clean_text(
+            notes.get(item.pk, ""), "addressed_notes", "A note", required=False, limit=2000
+        )
+    RevisionItem.objects.bulk_update(items, ["answered_in", "addressed", "note", "updated_at"])
 
 
 @transaction.atomic
 def review_submission(
-    submission: Submission, *, actor: User, decision: str, comments: str = ""
+    submission: Submission,
+    *,
+    actor: User,
+    decision: str | None = None,
+    comments: str = "",
+    scorecard: Sequence[rules.Mark] | None = None,
+    override_reason: str = "",
+    items: Sequence[str] | None = None,
 ) -> QCReview:
+    """A reviewer's verdict. With the service's checklist marked (`scorecard`), the decision
+    follows from it (a failed point sends the work back) unless the reviewer decides otherwise
+    and says why (`override_reason`). A send-back's points are the failed checks and `items`
+    (or `comments` split into points); the expert's next round answers each."""
     order = lock_order(submission.order_id)
     access.authorize(
         actor, order, access.may_review(actor, order), "Only QC reviewers review work."
@@ -106,26 +160,51 @@ def review_submission(
             code="not_in_qc",
         )
     require_status(order, [S.IN_QC], "review")
+    require_claim_open_to(order, actor)
+    marks = _clean_scorecard(order.policy.qc_checklist, scorecard)
+    card_says = rules.scorecard_decision(marks) if marks is not None else None
+    decision = decision or card_says
     if decision not in QCReview.Decision.values:
         raise InvalidInput("Decide approve or revise.", field="decision")
-    comments = clean_text(
-        comments, "comments", "Comments", required=decision == QCReview.Decision.REVISE
+    overridden = card_says is not None and decision != card_says
+    override_reason = clean_text(
+        override_reason if overridden else "",
+        "override_reason",
+        "A reason to decide against the scorecard",
+        required=overridden,
     )
+    comments = clean_text(comments, "comments", "Comments", required=False)
+    points: list[str] = []
+    if decision == QCReview.Decision.REVISE:
+        failed = [f"{m.point}: {m.comment}" for m in marks or () if not m.passed]
+        points = failed + clean_items(items, comments, required=not failed)
     review = QCReview.objects.create(
         submission=submission,
         reviewer=actor,
         decision=decision,
-        comments=comments,
+        comments=comments or as_list(points),
+        scorecard=[{"point": m.point, "pass": m.passed, "comment": m.comment} for m in marks or ()],
+        override_reason=override_reason,
         created_at=clock.now(),
     )
+    # The reviewer is remembered (a send-back's rework returns to them); the claim is spent.
+    Order.objects.filter(pk=order.pk).update(qc_reviewer=actor, qc_claimed_until=None)
+    order.qc_reviewer, order.qc_claimed_until = actor, None
+    verdict = {"overridden": True} if overridden else {}
     if decision == QCReview.Decision.APPROVE:
-        record_event(order, "qc.approved", actor=actor, submission=submission.number)
-        _deliver(order, submission, actor=actor)
+        record_event(order, "qc.approved", actor=actor, submission=submission.number, **verdict)
+        deliver(order, submission, actor=actor)
         rewards.earn_reward(order)  # rule 11: earned at the first QC approval
     else:
+        write_items(points, review=review)
         back_to = S.IN_PROGRESS if order.first_delivered_at is None else S.REVISION_REQUESTED
         transition(
-            order, back_to, actor=actor, verb="qc.revision_requested", submission=submission.number
+            order,
+            back_to,
+            actor=actor,
+            verb="qc.revision_requested",
+            submission=submission.number,
+            **verdict,
         )
         notify(
             "qc_revision_requested",
@@ -133,12 +212,44 @@ def review_submission(
             order=order,
             order_url=order_link(order),
             submission=submission.number,
-            comments=comments,
+            comments=review.comments,
+            items=points,
         )
     return review
 
 
-def _deliver(order: Order, submission: Submission, *, actor: User | None) -> Order:
+def _clean_scorecard(
+    checklist: Sequence[str], scorecard: Sequence[rules.Mark] | None
+) -> list[rules.Mark] | None:
+    """The scorecard in the checklist's order: every point marked once, nothing else, and a
+    comment as evidence for every failed point. None when no card was given (or the service
+    has no checklist and the card is empty)."""
+    if scorecard is None or (not checklist and not scorecard):
+        return None
+    by_point: dict[str, rules.Mark] = {}
+    for mark in scorecard:
+        if mark.point not in checklist:
+            raise InvalidInput(
+                f"“{mark.point}” is not a point of this order's QC checklist.", field="scorecard"
+            )
+        if mark.point in by_point:
+            raise InvalidInput(f"“{mark.point}” is marked twice.", field="scorecard")
+        comment = clean_text(mark.comment, "scorecard", "A comment", required=False, limit=2000)
+        if not mark.passed and not comment:
+            raise InvalidInput(
+                f"Say what fails “{mark.point}”: a failed point needs a comment as evidence.",
+                field="scorecard",
+            )
+        by_point[mark.point] = rules.Mark(mark.point, mark.passed, comment)
+    missing = [point for point in checklist if point not in by_point]
+    if missing:
+        raise InvalidInput(
+            f"Mark every point of the checklist: “{missing[0]}” is not marked.", field="scorecard"
+        )
+    return [by_point[point] for point in checklist]
+
+
+def deliver(order: Order, submission: Submission, *, actor: User | None) -> Order:
     """The customer can now see `submission` (DESIGN rule 6)."""
     now = clock.now()
     # The first delivery is held to the due date (how late it was is on record, for on-time

@@ -108,7 +108,7 @@ def test_with_qc_the_customer_counts_deliveries_and_sees_no_qc_round(
     # while the expert still sees their own count and the round
     work = _page(client, world.expert, order, "work")
     assert "Revision #2" in work and "Draft #1" in work
-    assert f"{reviewer} sent draft 1 back to you with QC comments." in _texts(world.expert, order)
+    assert f"{reviewer} sent draft 1 back to you with QC's points." in _texts(world.expert, order)
 
 
 def test_with_qc_the_customers_delivery_email_is_their_first_delivery(world, sent_back_by_qc):
@@ -152,3 +152,32 @@ def test_linking_reads_as_a_sentence_for_agents_only(world):
     assert any(f"linked it to order #{order.pk}" in text for text in as_agent), as_agent
     assert any(f"unlinked it from order #{order.pk}" in text for text in as_agent), as_agent
     assert not any("link" in text for text in _texts(world.customer, follow_up))
+
+
+def test_the_quality_loop_reads_as_sentences_and_never_reaches_the_customer(world):
+    # given a submission claimed, sent back, appealed and overturned by an agent
+    order = world.assigned(Flow.MARKETPLACE)
+    first = world.submit(order)
+    actions.claim_review(first, actor=world.reviewer)
+    actions.review_submission(first, actor=world.reviewer, decision="revise", comments="Typo!")
+    appeal = actions.appeal_review(first, actor=world.expert, reason="It is the brand's spelling.")
+    actions.decide_appeal(appeal, actor=world.agent, decision="overturn", reason="Agreed.")
+    expert, agent = world.expert.display_name, world.agent.display_name
+
+    # then the expert and the agents read each step
+    as_expert = _texts(world.expert, order)
+    assert "You appealed QC's send-back of draft 1: It is the brand's spelling." in as_expert
+    assert f"{agent} overturned QC's send-back: approved and delivered (draft 1): Agreed." in (
+        as_expert
+    )
+    as_agent = _texts(world.agent, order)
+    assert any(
+        t.startswith(f"{world.reviewer.display_name} claimed draft 1 for review") for t in as_agent
+    )
+    assert all(not CODE.search(text) for text in as_expert), as_expert
+    # the expert does not read who claimed what
+    assert not [t for t in as_expert if "claimed" in t]
+    # and the customer reads none of it: only their delivery
+    as_customer = _texts(world.customer, order)
+    assert not [t for t in as_customer if "appeal" in t or "QC's" in t or "claimed" in t]
+    assert f"{expert} delivered draft 1." in as_customer
