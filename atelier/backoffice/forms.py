@@ -1,4 +1,5 @@
-"""The console's forms: list filters, and the agent's actions as panels on the order page.
+"""The console's forms: list filters, the agent's actions as panels on the order page, and the
+quality loop's forms (an appeal's decision, the QC reviewer of the work waiting in QC).
 
 The actions themselves (their forms' fields and the engine call) come from
 atelier.orders.agent_forms; the console adds a confirmation to the irreversible ones and
@@ -13,11 +14,13 @@ from django.urls import reverse
 
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
+from atelier.core import clock
 from atelier.orders import actions
 from atelier.orders import agent_forms as base
-from atelier.orders.models import Flag, Order
+from atelier.orders.models import Appeal, Flag, Order, Submission
 from atelier.orders.workflow import CLOSED_STATUSES, DELIVERED_STATUSES
 
+from . import queries
 from .queries import OrderDossier, OrderFilters
 
 S = Order.Status
@@ -83,6 +86,79 @@ class FlagFilterForm(forms.Form):
 
 class FlagResolutionForm(forms.Form):
     resolution = forms.CharField(label="Resolution note", required=False, max_length=5000)
+
+
+class AppealFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            ("all", "All, waiting first"),
+            *[(value, label) for value, label in Appeal.Status.choices],
+        ],
+        required=False,
+        label="Show",
+    )
+
+    def status_value(self) -> str:
+        """The status asked for; "" for all (also for a hand-edited URL)."""
+        status = self.cleaned_data.get("status", "") if self.is_valid() else ""
+        return "" if status == "all" else status
+
+
+# --- the quality loop on the order page: an appeal's decision, who reviews the work in QC ------
+
+
+class AppealDecisionForm(forms.Form):
+    """Uphold or overturn, one button each; the reason is required (the engine checks it too)."""
+
+    decision = forms.ChoiceField(
+        choices=Appeal.Decision.choices,
+        error_messages={"required": "Choose: uphold the send-back or overturn it."},
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        label="Your reason",
+        help_text="The expert and the reviewer read it; the customer never does.",
+        error_messages={"required": "Give a reason for your decision."},
+    )
+
+    def __init__(self, appeal: Appeal, *args, **kwargs):
+        self.appeal = appeal
+        kwargs.setdefault("auto_id", f"appeal-{appeal.pk}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReviewerForm(forms.Form):
+    """Give the submission waiting in QC to a reviewer, or back to the queue. The select offers
+    the reviewers who may review the order; whether one may is the engine's to say."""
+
+    reviewer = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        required=False,
+        label="Reviewer",
+        error_messages={"invalid_choice": "Choose an active QC reviewer."},
+    )
+    to_queue = forms.BooleanField(required=False)  # the "Back to the queue" button
+
+    def __init__(self, submission: Submission, *args, **kwargs):
+        self.submission = submission
+        kwargs.setdefault("auto_id", "qc-reviewer-%s")
+        super().__init__(*args, **kwargs)
+        options = [
+            (u.pk, f"{u.name} ({u.email})" if u.name else u.email)
+            for u in queries.qc_reviewers(submission.order)
+        ]
+        self.fields["reviewer"].widget.choices = [("", "Choose a reviewer"), *options]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("to_queue") and not data.get("reviewer") and "reviewer" not in self.errors:
+            self.add_error("reviewer", "Choose a reviewer, or put the work back in the queue.")
+        return data
+
+    def chosen(self) -> User | None:
+        """The reviewer chosen; None: back to the queue."""
+        return None if self.cleaned_data["to_queue"] else self.cleaned_data["reviewer"]
 
 
 # --- actions: the forms of orders/agent_forms.py, with confirmations where a step is irreversible
@@ -303,6 +379,29 @@ def order_panels(
             failed.subject, failed.extra = panels[at].subject, panels[at].extra
             panels[at] = failed
     return panels
+
+
+def quality_forms(
+    order: Order,
+    dossier: OrderDossier,
+    *,
+    failed: AppealDecisionForm | ReviewerForm | None = None,
+) -> ReviewerForm | None:
+    """The Work tab's quality-loop forms: each pending appeal gets its decision form as `form`
+    (the refused one keeps its errors); returned, the reviewer form while work waits in QC."""
+    for appeal in dossier.appeals:
+        appeal.form = None
+        if isinstance(failed, AppealDecisionForm) and failed.appeal.pk == appeal.pk:
+            appeal.form = failed
+        elif appeal.status == Appeal.Status.PENDING:
+            appeal.form = AppealDecisionForm(appeal)
+    waiting = dossier.waiting_in_qc
+    if isinstance(failed, ReviewerForm):
+        return failed
+    if waiting is None:
+        return None
+    holder = queries.qc_holder(order, now=clock.now())
+    return ReviewerForm(waiting, initial={"reviewer": holder.pk if holder else None})
 
 
 def arrange_panels(panels: list[Panel], dossier: OrderDossier) -> list[Panel]:

@@ -1,5 +1,6 @@
 """The console's read side: every order, filtered; one order with everything an agent looks at,
-tab by tab; the flags inbox; pros found by search. Each list costs a fixed number of queries."""
+tab by tab; the flags inbox; QC's appeals; pros found by search. Each list costs a fixed number
+of queries."""
 
 import re
 from collections import defaultdict
@@ -26,6 +27,7 @@ from django.db.models.functions import Coalesce
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.orders.models import (
+    Appeal,
     Comment,
     Event,
     FeeRequest,
@@ -177,6 +179,19 @@ class OrderDossier:
     events: list[Event] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
     balances: list[Balance] = field(default_factory=list)
+    appeals: list[Appeal] = field(default_factory=list)  # newest first
+
+    @property
+    def pending_appeals(self) -> list[Appeal]:
+        return [a for a in self.appeals if a.status == Appeal.Status.PENDING]
+
+    @property
+    def waiting_in_qc(self) -> Submission | None:
+        """The latest submission while it waits for QC's review (what a reviewer holds)."""
+        latest = self.submissions[0] if self.submissions else None
+        if latest is None or latest.order.status != Order.Status.IN_QC or latest.reviews.all():
+            return None
+        return latest
 
     @property
     def pending_triage(self) -> list[RevisionRequest]:
@@ -212,14 +227,19 @@ def _overview(order: Order) -> OrderDossier:
 
 
 def _work(order: Order) -> OrderDossier:
-    """The submissions (those still in QC too, with the reviewers' comments), revision requests
-    and fees. Their files come in one query: each submission and revision request gets its own
-    as `attached`."""
+    """The submissions (those still in QC too, with the reviews: comments, scorecard, points sent
+    back and any appeal), revision requests and fees. Their files come in one query: each
+    submission and revision request gets its own as `attached`."""
+    reviews = QCReview.objects.select_related(
+        "reviewer", "appeal__expert", "appeal__decided_by"
+    ).prefetch_related("items")
     submissions = list(
         order.submissions.select_related("expert").prefetch_related(
-            Prefetch("reviews", queryset=QCReview.objects.select_related("reviewer"))
+            Prefetch("reviews", queryset=reviews)
         )
     )
+    for submission in submissions:
+        submission.order = order  # the page's order, with what it was fetched with
     revision_requests = list(
         order.revision_requests.select_related("requested_by", "triaged_by", "submission")
     )
@@ -230,6 +250,7 @@ def _work(order: Order) -> OrderDossier:
     )
     return OrderDossier(
         submissions=submissions,
+        appeals=[r.appeal for s in submissions for r in s.reviews.all() if hasattr(r, "appeal")],
         revision_requests=revision_requests,
         fee_requests=list(
             order.fee_requests.select_related("requested_by", "decided_by", "revision_request")
@@ -288,11 +309,12 @@ class Attention:
     pending_triage: int
     requested_fees: int
     open_flags: int
+    pending_appeals: int
 
     def waiting(self, tab: str) -> int:
         """How many things on `tab` wait for an agent's decision."""
         return {
-            "work": self.pending_triage + self.requested_fees,
+            "work": self.pending_triage + self.requested_fees + self.pending_appeals,
             "conversation": self.open_flags,
         }.get(tab, 0)
 
@@ -310,6 +332,7 @@ def with_attention(orders: QuerySet[Order]) -> QuerySet[Order]:
         ),
         requested_fees=_count(FeeRequest.objects.filter(status=FeeRequest.Status.REQUESTED)),
         open_flags=_count(Flag.objects.filter(resolved_at__isnull=True)),
+        pending_appeals=_count(Appeal.objects.filter(status=Appeal.Status.PENDING)),
     )
 
 
@@ -319,6 +342,7 @@ def attention(order: Order) -> Attention:
         pending_triage=order.pending_triage,
         requested_fees=order.requested_fees,
         open_flags=order.open_flags,
+        pending_appeals=order.pending_appeals,
     )
 
 
@@ -384,6 +408,45 @@ def flags_inbox(*, kind: str = "", state: str = "") -> QuerySet[Flag]:
     elif state == "resolved":
         flags = flags.filter(resolved_at__isnull=False)
     return flags.order_by(F("resolved_at").desc(nulls_first=True), "created_at", "pk")
+
+
+# --- the quality loop: QC's reviewers, appeals of a send-back ----------------------------------
+
+
+def qc_holder(order: Order, *, now: datetime) -> User | None:
+    """The reviewer who holds the order's submission now; None while it is in the queue (nobody
+    claimed it, or the claim ran out). Needs `qc_reviewer` selected with the order."""
+    if order.qc_claimed_until is None or order.qc_claimed_until <= now:
+        return None
+    return order.qc_reviewer
+
+
+def qc_reviewers(order: Order) -> QuerySet[User]:
+    """Who may be given the order's submission to review: active QC reviewers but its expert
+    (access.may_review)."""
+    reviewers = User.objects.filter(is_reviewer=True, is_active=True)
+    return reviewers.exclude(pk=order.expert_id or 0).order_by("email")
+
+
+APPEAL_STATES = ("pending", "upheld", "overturned", "withdrawn")
+
+
+def appeals(status: str = "") -> QuerySet[Appeal]:
+    """The appeals with `status` (any: ""): those waiting for an agent first, oldest first (they
+    have waited longest), then the decided ones, most recently decided first."""
+    rows = Appeal.objects.select_related(
+        "order__service", "expert", "review__reviewer", "review__submission", "decided_by"
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if status == Appeal.Status.PENDING:
+        return rows.order_by("created_at", "pk")  # along the partial index of pending appeals
+    pending_first = F("decided_at").desc(nulls_first=True)
+    return rows.order_by(pending_first, "created_at", "pk")
+
+
+def pending_appeal_count() -> int:
+    return Appeal.objects.filter(status=Appeal.Status.PENDING).count()
 
 
 # --- on-time deliveries -----------------------------------------------------------------------

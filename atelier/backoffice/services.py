@@ -1,6 +1,6 @@
-"""The services and their policies: what agents promise customers and experts, edited here
-(and over the API); a change applies to orders placed from then on. And how well the promise of
-a due date is kept: on-time rates per service and per expert."""
+"""The services and their policies: what agents promise customers and experts, and what QC checks
+(the checklist), edited here (and over the API); a change applies to orders placed from then on.
+And how well the promise of a due date is kept: on-time rates per service and per expert."""
 
 from django import forms
 from django.contrib import messages
@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from atelier.accounts.decorators import agent_required
+from atelier.catalog.checklists import MAX_POINT_LENGTH, MAX_POINTS
 from atelier.catalog.models import Policy, Service
 from atelier.catalog.services import change_policy
 from atelier.core.errors import InvalidInput
@@ -20,6 +21,14 @@ class PolicyForm(forms.ModelForm):
     flow = forms.ChoiceField(
         choices=Service.Flow.choices,
         help_text="Sets who assigns, whether QC is required and who closes.",
+    )
+    qc_checklist = forms.CharField(
+        label="QC checklist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=f"What a reviewer marks pass or fail on every submission: one point per line "
+        f"(blank lines are ignored), at most {MAX_POINTS} points of {MAX_POINT_LENGTH} "
+        "characters each. Empty: reviewers decide without a scorecard.",
     )
 
     class Meta:
@@ -36,6 +45,13 @@ class PolicyForm(forms.ModelForm):
             "qc_turnaround_hours": "QC turnaround (hours)",
         }
 
+    def clean_qc_checklist(self) -> list[str] | None:
+        """One point per line; the engine (clean_checklist) tidies and checks them. Not posted
+        at all: unchanged (None), where an empty textarea empties the checklist."""
+        if "qc_checklist" not in self.data:
+            return None
+        return self.cleaned_data["qc_checklist"].splitlines()
+
 
 @agent_required
 def service_list(request: HttpRequest) -> HttpResponse:
@@ -51,7 +67,7 @@ def service_policy(request: HttpRequest, slug: str) -> HttpResponse:
     form = PolicyForm(
         request.POST or None,
         instance=Policy(**service.policy.values()),
-        initial={"flow": service.flow},
+        initial={"flow": service.flow, "qc_checklist": "\n".join(service.policy.qc_checklist)},
     )
     status = 200
     if request.method == "POST":

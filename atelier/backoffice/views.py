@@ -1,5 +1,5 @@
 """The agent console: every order, one order (tab by tab) with every agent action, the flags
-inbox.
+inbox. The quality loop's pages (appeals, QC reviewers) are in quality.py.
 
 Anyone who is not an agent gets 404 here, as for anything else they may not see.
 """
@@ -28,13 +28,16 @@ from . import queries
 from .forms import (
     ACTION_TABS,
     DONE,
+    AppealDecisionForm,
     FlagFilterForm,
     FlagResolutionForm,
     OrderFilterForm,
     Panel,
+    ReviewerForm,
     arrange_panels,
     bound_panel,
     order_panels,
+    quality_forms,
 )
 
 # --- all orders --------------------------------------------------------------------------------
@@ -62,10 +65,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
 # --- one order ---------------------------------------------------------------------------------
 
 
-def _order_or_404(request: HttpRequest, pk: int) -> Order:
+def console_order(request: HttpRequest, pk: int) -> Order:
     """The order with what waits for an agent on it and its clocks' facts, in one query,
     authorised by the engine's rule as order_or_404 does."""
-    orders = queries.with_attention(with_clock_facts(Order.objects.all()))
+    orders = Order.objects.select_related("qc_reviewer")
+    orders = queries.with_attention(with_clock_facts(orders))
     try:
         return access.get_order_for(request.user, pk, orders)
     except NotFound:
@@ -74,9 +78,9 @@ def _order_or_404(request: HttpRequest, pk: int) -> Order:
 
 @agent_required
 def order_page(request: HttpRequest, pk: int) -> HttpResponse:
-    order = _order_or_404(request, pk)
+    order = console_order(request, pk)
     tab = request.GET.get("tab", "overview")
-    return _render_order(request, order, tab if tab in queries.TABS else "overview")
+    return render_order(request, order, tab if tab in queries.TABS else "overview")
 
 
 @agent_required
@@ -97,8 +101,8 @@ def order_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         if done is not None:
             messages.success(request, DONE[name])
             return redirect(_tab_url(order, ACTION_TABS[name]))
-    order = _order_or_404(request, pk)  # the engine may have refused midway: show what is
-    return _render_order(request, order, ACTION_TABS[name], failed=panel)
+    order = console_order(request, pk)  # the engine may have refused midway: show what is
+    return render_order(request, order, ACTION_TABS[name], failed=panel)
 
 
 def _tab_url(order: Order, tab: str) -> str:
@@ -106,10 +110,18 @@ def _tab_url(order: Order, tab: str) -> str:
     return url if tab == "overview" else f"{url}?tab={tab}"
 
 
-def _render_order(request: HttpRequest, order: Order, tab: str, *, failed: Panel | None = None):
-    """Only the current tab is built: its lists, its action forms, its part of the template."""
+def render_order(
+    request: HttpRequest,
+    order: Order,
+    tab: str,
+    *,
+    failed: Panel | AppealDecisionForm | ReviewerForm | None = None,
+) -> HttpResponse:
+    """Only the current tab is built: its lists, its action forms, its part of the template.
+    `failed`: the form an action just refused, shown with its errors."""
     dossier = queries.order_dossier(order, tab)
-    panels = order_panels(order, request.user, dossier, tab=tab, failed=failed)
+    panel = failed if isinstance(failed, Panel) else None
+    panels = order_panels(order, request.user, dossier, tab=tab, failed=panel)
     panels = arrange_panels(panels, dossier)
     invite = next((p for p in panels if p.name == "invite"), None)
     ticked = invite.form.data.getlist("experts") if invite and invite.form.is_bound else []
@@ -128,7 +140,12 @@ def _render_order(request: HttpRequest, order: Order, tab: str, *, failed: Panel
         "expert_q": expert_q,
         # Only an order open to invitations shows the picker: no query for it otherwise.
         "picker": queries.invite_picker(order, expert_q, ticked) if invite else None,
+        "qc_form": None,
     }
+    if tab == "work":
+        quality = failed if isinstance(failed, AppealDecisionForm | ReviewerForm) else None
+        context["qc_form"] = quality_forms(order, dossier, failed=quality)
+        context["qc_holder"] = queries.qc_holder(order, now=clock.now())
     return render_page(request, "backoffice/order.html", context, partial="tab_panel")
 
 

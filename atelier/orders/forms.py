@@ -4,6 +4,8 @@ from django import forms
 
 from atelier.catalog.models import Service
 
+from . import rules
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -45,13 +47,45 @@ class PlaceOrderForm(forms.Form):
     )
 
 
+class PointsWidget(forms.Widget):
+    """One small text box per point of a checklist, sent as repeated fields, with room for a
+    few more (static/js/points.js adds boxes on demand)."""
+
+    template_name = "orders/widgets/points.html"
+    rows = 3
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        points = [point for point in value or () if point]
+        context["widget"]["points"] = points + [""] * max(1, self.rows - len(points))
+        return context
+
+
+class PointsField(forms.Field):
+    """A checklist of points, one per box; a list pasted into a box splits into its points
+    (rules.split_items)."""
+
+    widget = PointsWidget
+    default_error_messages = {"required": "Say what should change: at least one point."}
+
+    def to_python(self, value):
+        boxes = value if isinstance(value, list) else [value] if value else []
+        return [point for box in boxes for point in rules.split_items(str(box))]
+
+    def bound_data(self, data, initial):
+        return data if isinstance(data, list) else [data] if data else []
+
+
 class RevisionRequestForm(forms.Form):
-    comments = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}),
+    items = PointsField(
         label="What should change?",
-        help_text="Be specific: the expert sees exactly this.",
+        help_text="One point per box, so the expert can answer each. A list pasted into a box "
+        "splits into points.",
     )
-    files = MultipleFileField(required=False, label="Files (optional)")
+    files = MultipleFileField(required=False, label="Files")
 
 
 class ConfirmForm(forms.Form):
@@ -101,3 +135,20 @@ class ExtensionAnswerForm(forms.Form):
         choices=[("yes", "Give more time"), ("no", "Decline")], coerce=lambda v: v == "yes"
     )
     note = forms.CharField(required=False, max_length=2000)
+
+
+class RatingForm(forms.Form):
+    stars = forms.TypedChoiceField(
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Your rating",
+        error_messages={"required": "Choose 1 to 5 stars."},
+    )
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+        label="A few words (optional)",
+    )
+    tip = forms.CharField(required=False, max_length=20, label="Tip (optional)")

@@ -208,7 +208,7 @@ def test_writer_portal_order_assign_deliver_revise_complete(people, world, tmp_p
 
     # Erin reads it on her work tab and delivers a revision
     erin.goto(f"/orders/{order.pk}/?tab=work")
-    expect(erin.get_by_text("Add my ICU certification.")).to_be_visible()
+    expect(erin.get_by_text("Add my ICU certification.", exact=True)).to_be_visible()
     deliver_in_browser(erin, order, {"Resume": "nurse-resume-v2.txt"}, tmp_path)
 
     # the customer completes

@@ -10,8 +10,9 @@ from atelier.backoffice.queries import TABS
 from atelier.orders import actions
 from atelier.orders.models import Flag, Order
 
-# Session, user, unread count, the order and what waits for an agent, then the tab's own lists.
-MAX_QUERIES = 12
+# Session, user, the top bar's unread count and appeals waiting, the order and what waits for an
+# agent, then the tab's own lists.
+MAX_QUERIES = 13
 
 
 def _get(client, order, tab: str) -> list[str]:

@@ -195,7 +195,7 @@ def test_request_a_revision_with_files(customer, world):
     order = world.delivered()
     response = customer.post(
         f"/orders/{order.pk}/revision/",
-        {"comments": "Add the 2024 promotion.", "files": [upload("promo.txt", b"promo")]},
+        {"items": "Add the 2024 promotion.", "files": [upload("promo.txt", b"promo")]},
     )
     assert response.status_code == 302
     order.refresh_from_db()
@@ -206,9 +206,10 @@ def test_request_a_revision_with_files(customer, world):
 
 def test_revision_without_comments_shows_the_error_and_changes_nothing(customer, world):
     order = world.delivered()
-    response = customer.post(f"/orders/{order.pk}/revision/", {"comments": " "})
+    response = customer.post(f"/orders/{order.pk}/revision/", {"items": [" ", ""]})
     assert response.status_code == 400
-    assert 'id="id_comments_errors"' in response.text
+    assert 'id="id_items_errors"' in response.text
+    assert "Say what should change: at least one point." in response.text
     order.refresh_from_db()
     assert order.status == S.DELIVERED
 
@@ -268,7 +269,7 @@ def test_stranger_gets_404_on_every_order_page(client, world, url):
 def test_stranger_posts_are_404_and_change_nothing(client, world, path):
     order = world.delivered()
     client.force_login(world.stranger)
-    response = client.post(f"/orders/{order.pk}/{path}", {"comments": "x", "body": "x"})
+    response = client.post(f"/orders/{order.pk}/{path}", {"items": "x", "body": "x"})
     assert response.status_code == 404
     order.refresh_from_db()
     assert order.status == S.DELIVERED and not order.comments.exists()

@@ -83,7 +83,7 @@ def test_expert_work_tab_shows_the_latest_submissions_and_a_link_to_all(client, 
 
     assert 'id="work-submission-12"' in work.text and 'id="work-submission-7"' not in work.text
     assert "7 older submissions are not shown." in work.text
-    assert "QC comments on the 7 older submissions" in work.text
+    assert "QC reviews of the 7 older submissions" in work.text
     everything = _follow(client, url, work, "Show all 12 submissions")
     assert all(f'id="work-submission-{n}"' in everything.text for n in range(1, 13))
     assert all(

@@ -58,6 +58,7 @@ from atelier.orders.actions import Upload
 from atelier.orders.models import (
     FLOW_PRESETS,
     AccessLink,
+    Appeal,
     Comment,
     Event,
     ExtensionRequest,
@@ -67,6 +68,8 @@ from atelier.orders.models import (
     Order,
     OrderFile,
     QCReview,
+    Rating,
+    RevisionItem,
     RevisionRequest,
     Submission,
 )
@@ -367,7 +370,7 @@ def _test_settings(seed):
 
 WRITABLE = [Order, Invitation, Submission, OrderFile, QCReview, RevisionRequest, FeeRequest]
 WRITABLE += [Flag, Comment, Event, LedgerEntry, Notification, AccessLink, Endpoint, Delivery]
-WRITABLE += [ApiToken, Policy, Service, ExtensionRequest]
+WRITABLE += [ApiToken, Policy, Service, ExtensionRequest, Rating, Appeal, RevisionItem]
 
 
 def snapshot() -> dict[str, list[dict]]:
@@ -532,7 +535,7 @@ ROWS = [
         order_pk,
         ("delivered",),
         "POST",
-        data=lambda seed, state: {"comments": "Please add my promotion."},
+        data=lambda seed, state: {"items": ["Please add my promotion.", "A shorter summary."]},
     ),
     Row("order-complete", seen(E=403, R=403, I=403), order_pk, ("delivered", "in_progress")),
     Row(
@@ -542,6 +545,14 @@ ROWS = [
         ("delivered",),
         "POST",
         data=lambda seed, state: {"confirm": "on"},
+    ),
+    Row(
+        "order-rate",
+        seen(403, C=302),
+        order_pk,
+        ("completed",),
+        "POST",
+        data=lambda seed, state: {"stars": "5", "text": "Thank you.", "tip": "5.00"},
     ),
     Row(
         "order-comment",
@@ -671,6 +682,7 @@ ROWS = [
     ),
     # the expert's pages
     Row("expert-dashboard", people(404, E=200, X=200, I=200)),
+    Row("expert-ratings", people(404, E=200, X=200, I=200)),
     Row(
         "invitation-detail",
         people(404, I=200, A=200),
@@ -742,6 +754,16 @@ ROWS = [
         data=lambda seed, state: {"kind": Flag.Kind.CONCERN, "note": "Silence."},
     ),
     Row("order-fee-request", seen(403, E=200), order_pk, ("in_progress",)),
+    Row("order-appeal", seen(403, E=200), order_pk, ("in_progress",)),
+    Row(
+        "order-appeal",
+        seen(403, E=400),
+        order_pk,
+        ("in_progress",),
+        "POST",
+        data=lambda seed, state: {"reason": "QC misread the brief."},
+        label="appeal without a send-back: refused, nothing changes",
+    ),
     Row("order-extension", seen(403, E=200), order_pk, ("in_progress",)),
     Row(
         "order-extension",
@@ -782,6 +804,14 @@ ROWS = [
         people(404, R=200, E=403, A=403, C=403),
         pk_of("delivered.submission1"),
         label="a reviewed and delivered submission",
+    ),
+    Row(
+        "qc-claim",
+        people(404, R=302, E=403, A=403),
+        pk_of("in_qc.submission2"),
+        method="POST",
+        data=lambda seed, state: {"release": "1"},
+        label="put one's rework back in the QC queue",
     ),
     # the inbox: one's own notifications
     Row("inbox", people(200)),
@@ -834,6 +864,23 @@ ROWS = [
         method="POST",
         data=lambda seed, state: {"resolution": "Talked to them."},
     ),
+    Row("console-appeals", people(404, A=200)),
+    Row(
+        "console-appeal-decide",
+        people(404),
+        lambda seed, state: {"pk": 999999},
+        method="POST",
+        data=lambda seed, state: {"decision": "overturn", "reason": "QC misread the brief."},
+        label="decide an appeal that does not exist: 404 for all, agents too",
+    ),
+    Row(
+        "console-qc-reviewer",
+        people(404, A=302),
+        pk_of("in_qc.submission2"),
+        method="POST",
+        data=lambda seed, state: {"reviewer": seed.people["R"].pk},
+    ),
+    Row("console-ratings", people(404, A=200)),
     Row("console-services", people(404, A=200)),
     Row("console-on-time", people(404, A=200)),
     Row("console-service-policy", people(404, A=200), service_slug),

@@ -149,7 +149,7 @@ def test_review_page_shows_instructions_documents_files_and_history(world, clien
     for f in revision.files.all():
         assert f'href="/files/{f.pk}/"' in page
     assert "Draft #1" in page and "Add the 2024 launch." in page
-    assert "Approve" in page and "Request a revision" in page
+    assert "Approve" in page and "Send back to the expert" in page
 
 
 def test_reviewer_approves_through_the_page(world, client):
@@ -195,7 +195,7 @@ def test_revision_without_comments_shows_the_error_beside_the_field(world, clien
     # then the page says so beside the comments, and nothing changed
     assert response.status_code == 200
     assert 'id="id_comments_error"' in response.text
-    assert "Comments is required." in response.text
+    assert "Say what should change: at least one point." in response.text
     assert 'aria-invalid="true"' in response.text
     submission.order.refresh_from_db()
     assert submission.order.status == Order.Status.IN_QC

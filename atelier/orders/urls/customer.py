@@ -7,6 +7,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/revision/", views.order_revision, name="order-revision"),
     path("orders/<int:pk>/complete/", views.order_complete, name="order-complete"),
+    path("orders/<int:pk>/rating/", views.order_rate, name="order-rate"),
     path("orders/<int:pk>/comments/", views.order_comment, name="order-comment"),
     path("orders/<int:pk>/documents/", views.order_attachments, name="order-attachments"),
     path("orders/<int:pk>/fees/<int:fee_pk>/", views.fee_respond, name="fee-respond"),

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Window, prefetch_related_objects
+from django.db.models import Count, Prefetch, Window, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 from atelier.accounts.signin import send_sign_in_code
 from atelier.core import clock
 from atelier.core.errors import DomainError, InvalidInput, Throttled
-from atelier.core.htmx import render_page
+from atelier.core.htmx import is_htmx, render_page
 from atelier.core.keyset import cursor_listing
 from atelier.documents.downloads import file_response
-from atelier.orders import access, actions, queries
+from atelier.orders import access, actions, queries, ratings
 from atelier.orders.clocks import next_clock, with_clock_facts
 from atelier.orders.downloads import final_documents_zip
 from atelier.orders.forms import (
@@ -26,13 +26,15 @@ from atelier.orders.forms import (
     ExtensionAnswerForm,
     FeeResponseForm,
     PlaceOrderForm,
+    RatingForm,
     RevisionRequestForm,
 )
 from atelier.orders.models import FeeRequest, Order
 from atelier.orders.timeline import timeline
-from atelier.orders.workflow import DELIVERED_STATUSES
+from atelier.orders.workflow import DELIVERED_STATUSES, S
 
 from .common import attempt, order_or_404, paginate_by_cursor
+from .expert import SubmissionForm
 
 TABS = {
     "overview": "Overview",
@@ -67,29 +69,58 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_new(request: HttpRequest) -> HttpResponse:
+    """A new order; with `?again=<order>`, "order again": prefilled from that order of the
+    customer's and placed as a booking of its expert (actions.order_again)."""
     if not access.may_create_order_for(request.user, request.user):
         raise PermissionDenied("Only customers place orders.")
+    previous, expert = _ordering_again(request)
     posted = request.method == "POST"
-    form = PlaceOrderForm(request.POST if posted else None, request.FILES if posted else None)
+    initial = None
+    if previous is not None:
+        initial = {
+            field: getattr(previous, field) for field in ("service", "title", "instructions")
+        }
+    form = PlaceOrderForm(
+        request.POST if posted else None, request.FILES if posted else None, initial=initial
+    )
     if posted and form.is_valid():
         data = form.cleaned_data
-        order = attempt(
-            request,
-            lambda: actions.place_order(
-                actor=request.user,
-                service=data["service"],
-                title=data["title"],
-                instructions=data["instructions"],
-                due_at=data["due_at"],
-                attachments=_uploads(data["documents"]),
-            ),
-            form,
-        )
+        fields = {
+            "actor": request.user,
+            "service": data["service"],
+            "title": data["title"],
+            "instructions": data["instructions"],
+            "due_at": data["due_at"],
+            "attachments": _uploads(data["documents"]),
+        }
+        if previous is not None:
+            order = attempt(request, lambda: actions.order_again(previous, **fields), form)
+        else:
+            order = attempt(request, lambda: actions.place_order(**fields), form)
         if order is not None:
-            messages.success(request, "Thank you! Your order is placed; we will find an expert.")
+            if previous is not None:
+                thanks = f"Thank you! {expert.display_name} is invited to your new order."
+            else:
+                thanks = "Thank you! Your order is placed; we will find an expert."
+            messages.success(request, thanks)
             return redirect("order-detail", pk=order.pk)
     status = 400 if form.errors else 200
-    return render(request, "orders/order_new.html", {"form": form}, status=status)
+    context = {"form": form, "previous": previous, "expert": expert}
+    return render(request, "orders/order_new.html", context, status=status)
+
+
+def _ordering_again(request: HttpRequest):
+    """The order `?again=` names and the expert to book, or (None, None) without it: 404 for an
+    order the user may not see, 403 for one that is not theirs; one that cannot be booked again
+    (not completed, its expert gone) is said so and the page places a new order as usual."""
+    again = request.GET.get("again", "")
+    if not again:
+        return None, None
+    if not again.isdigit():
+        raise Http404("No such order.")
+    previous = order_or_404(request, int(again))
+    expert = attempt(request, lambda: actions.bookable_expert(previous, actor=request.user))
+    return (previous, expert) if expert is not None else (None, None)
 
 
 def _uploads(files) -> list[actions.Upload]:
@@ -155,8 +186,12 @@ def _history(request: HttpRequest, order: Order, submissions: list) -> dict:
     requests = order.revision_requests.annotate(total=Window(Count("pk")))
     shown_requests = list(requests if show_all else requests[:LATEST_SHOWN])
     requests_count = shown_requests[0].total if shown_requests else 0
-    prefetch_related_objects(shown, "files")
-    prefetch_related_objects(shown_requests, "files")
+    show_qc = access.may_see_scorecard(request.user, order)
+    answers = Prefetch("answered_items", queries.visible_items(request.user, order))
+    prefetch_related_objects(shown, "files", answers)
+    if show_qc:
+        prefetch_related_objects(shown, "reviews__items")
+    prefetch_related_objects(shown_requests, "files", "items")
     return {
         "submissions": submissions,
         "shown_submissions": shown,
@@ -165,6 +200,7 @@ def _history(request: HttpRequest, order: Order, submissions: list) -> dict:
         "shown_revision_requests": shown_requests,
         "older_revision_count": requests_count - len(shown_requests),
         "show_all": show_all,
+        "show_qc": show_qc,
         "latest_count": LATEST_SHOWN,
     }
 
@@ -179,7 +215,6 @@ def _overview(request: HttpRequest, order: Order, forms: dict) -> dict:
     return {
         **_history(request, order, submissions),
         "has_final": any(s.delivered_at for s in submissions),
-        "show_qc": not is_customer or user.is_agent,
         "can_respond": is_customer and order.status in DELIVERED_STATUSES,
         "show_customer": access.may_see_customer(user, order),
         "attachments": queries.customer_documents(user, order),
@@ -191,14 +226,45 @@ def _overview(request: HttpRequest, order: Order, forms: dict) -> dict:
         else None,
         "revision_form": forms.get("revision_form") or RevisionRequestForm(),
         "attachments_form": forms.get("attachments_form") or AttachmentsForm(),
+        **_rating_context(user, order, forms.get("rating_form")),
+    }
+
+
+def _rating_context(user, order: Order, form: RatingForm | None = None) -> dict:
+    """What orders/_rating.html shows: the rating (to those who may see it), the customer's
+    form while there is none, and "Order again"."""
+    rating = ratings.rating_for(user, order)
+    completed = order.status == S.COMPLETED and order.expert_id is not None
+    is_customer = access.may_rate(user, order)
+    return {
+        "rating": rating,
+        "may_rate": completed and is_customer and rating is None,
+        "rating_form": form or RatingForm(),
+        "may_order_again": completed and access.may_order_again(user, order),
+    }
+
+
+def _next_round(order: Order, submissions: list) -> dict:
+    """While the expert works on the next round: the points it answers, and QC's send-back
+    they may appeal (`submissions`: all of them, newest first, reviews prefetched)."""
+    latest = submissions[0] if submissions else None
+    return {
+        "upload_items": SubmissionForm(items=queries.open_items(order, latest)).item_rows(),
+        "appealable": actions.appealable_review(order, latest) if latest else None,
     }
 
 
 def _work(request: HttpRequest, order: Order, forms: dict) -> dict:
     user = request.user
+    submissions = queries.visible_submissions(user, order, files=False)
     return {
-        **_history(request, order, queries.visible_submissions(user, order, files=False)),
+        **_history(request, order, submissions),
         "close": actions.close_info(order, actor=user) if order.expert_may_close else None,
+        **(
+            _next_round(order, submissions)
+            if order.status in (S.IN_PROGRESS, S.REVISION_REQUESTED)
+            else {}
+        ),
     }
 
 
@@ -244,7 +310,7 @@ def order_revision(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: actions.request_revision(
                 order,
                 actor=request.user,
-                comments=form.cleaned_data["comments"],
+                items=form.cleaned_data["items"],
                 files=_uploads(form.cleaned_data["files"]),
             ),
             form,
@@ -253,6 +319,38 @@ def order_revision(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Your revision request is on its way to the expert.")
             return _back(order)
     return order_detail(request, pk, revision_form=form)
+
+
+@login_required
+@require_POST
+def order_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer rates the completed order (and may tip): an htmx request gets the rating
+    card back (with the form's errors, or the rating), others the order page."""
+    order = order_or_404(request, pk)
+    form = RatingForm(request.POST)
+    rating = None
+    if form.is_valid():
+        data = form.cleaned_data
+        rating = attempt(
+            request,
+            lambda: actions.rate_order(
+                order,
+                actor=request.user,
+                stars=data["stars"],
+                text=data["text"],
+                tip_amount=data["tip"] or None,
+            ),
+            form,
+        )
+    if is_htmx(request):
+        context = {"order": order, "thanked": rating is not None}
+        context |= _rating_context(request.user, order, None if rating else form)
+        # 200 either way: htmx swaps in what a 2xx brings (the errors beside the fields too).
+        return render(request, "orders/_rating.html", context)
+    if rating is not None:
+        messages.success(request, "Thank you for rating the delivery.")
+        return _back(order, anchor="rating")
+    return order_detail(request, pk, rating_form=form)
 
 
 @login_required

@@ -6,6 +6,8 @@ the engine's refusal beside the field it names. Who may act is decided by access
 may see the order but not act gets 403 and the reason; anyone else 404) and again by the action.
 """
 
+from collections.abc import Sequence
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,9 +19,10 @@ from django.views.decorators.http import require_POST
 
 from atelier.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from atelier.core.htmx import is_htmx, render_page
-from atelier.orders import access, actions, expert_dashboard
+from atelier.core.keyset import cursor_listing
+from atelier.orders import access, actions, expert_dashboard, queries, ratings
 from atelier.orders.forms import ExtensionForm
-from atelier.orders.models import Flag, Invitation, Order
+from atelier.orders.models import Flag, Invitation, Order, RevisionItem
 from atelier.orders.views.common import attempt, order_or_404, paginate
 from atelier.rewards import services as rewards
 
@@ -34,8 +37,34 @@ class SubmissionForm(forms.Form):
     # Declared so that errors about them (from the action) land beside the rows.
     files = forms.Field(required=False)
     titles = forms.Field(required=False)
+    addressed = forms.Field(required=False)
+
+    def __init__(self, *args, items: Sequence[RevisionItem] = (), **kwargs):
+        """`items`: the points this round answers (queries.open_items): for each, a box
+        `addressed` (repeated, the item's id) and a note `note-<id>`."""
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+
+    def clean_addressed(self) -> set[int]:
+        try:
+            return {int(pk) for pk in self.data.getlist("addressed")}
+        except ValueError:
+            raise forms.ValidationError("Tick only the points shown.") from None
+
+    def item_rows(self) -> list[tuple[RevisionItem, bool, str]]:
+        """Each point with its box and note as typed, or as a previous round answered it."""
+        if not self.is_bound:
+            return [(item, item.addressed, item.note) for item in self.items]
+        ticked = set(self.data.getlist("addressed"))
+        return [
+            (item, str(item.pk) in ticked, self.data.get(f"note-{item.pk}", ""))
+            for item in self.items
+        ]
 
     def clean(self):
+        self.cleaned_data["item_notes"] = {
+            item.pk: self.data.get(f"note-{item.pk}", "") for item in self.items
+        }
         chosen = self.files.getlist("files")
         titles = [title.strip() for title in self.data.getlist("titles")]
         if len(titles) != len(chosen):
@@ -66,6 +95,10 @@ class FarewellForm(forms.Form):
 
 class RequestCloseForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea, max_length=5000)
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea)
 
 
 class FlagForm(forms.Form):
@@ -139,6 +172,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "balances": rewards.balances(request.user),
     }
     return render(request, "orders/expert/dashboard.html", context)
+
+
+RATINGS_PER_PAGE = 25
+
+
+@login_required
+def my_ratings(request: HttpRequest) -> HttpResponse:
+    """The expert's ratings: average, count and spread, then the latest, newest first."""
+    if not request.user.is_expert:
+        raise Http404("No such page.")  # as the dashboard
+    mine = ratings.expert_ratings(request.user)
+    listing, status = cursor_listing(request, mine, per_page=RATINGS_PER_PAGE)
+    context = {"summary": ratings.summary(mine), **listing}
+    return render_page(
+        request, "orders/expert/ratings.html", context, partial="results", status=status
+    )
 
 
 # --- invitations (DESIGN rule 1) ----------------------------------------------------------------
@@ -229,7 +278,11 @@ def submission_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.may_submit(request.user, order):
         return _forbidden(request, order, "Only the order's expert submits work.")
     posted = request.method == "POST"
-    form = SubmissionForm(request.POST if posted else None, request.FILES if posted else None)
+    form = SubmissionForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        items=queries.open_items(order),
+    )
     if request.method == "POST" and form.is_valid():
         submission = attempt(
             request,
@@ -238,6 +291,8 @@ def submission_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 files=form.cleaned_data["uploads"],
                 notes=form.cleaned_data["notes"],
+                addressed=form.cleaned_data["addressed"],
+                item_notes=form.cleaned_data["item_notes"],
             ),
             form,
         )
@@ -250,7 +305,12 @@ def submission_create(request: HttpRequest, pk: int) -> HttpResponse:
                 _work_url(order),
                 f"{submission.get_kind_display()} #{submission.number} ({files}) {where}.",
             )
-    context = {"order": order, "upload_form": form, "upload_rows": form.titles_for_rows()}
+    context = {
+        "order": order,
+        "upload_form": form,
+        "upload_rows": form.titles_for_rows(),
+        "upload_items": form.item_rows(),
+    }
     return render_page(
         request, "orders/expert/submit.html", context, partial="upload", status=_status(request)
     )
@@ -386,3 +446,32 @@ def order_extension(request: HttpRequest, pk: int) -> HttpResponse:
             return _done(request, _work_url(order), "More time asked for: the customer answers.")
     context = {"order": order, "form": form}
     return render(request, "orders/expert/extension.html", context, status=_status(request))
+
+
+@login_required
+def order_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    """The expert appeals QC's latest send-back, once, with a reason: an agent decides. The
+    action refuses a round that was not sent back, or was appealed already."""
+    order = order_or_404(request, pk)
+    if not access.may_appeal(request.user, order):
+        return _forbidden(request, order, "Only the order's expert appeals QC's decision.")
+    review = actions.appealable_review(order)
+    latest = review.submission if review else order.submissions.order_by("-number").first()
+    form = AppealForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if latest is None:
+            form.add_error(None, "QC has not reviewed any of your work yet.")
+        elif attempt(
+            request,
+            lambda: actions.appeal_review(
+                latest, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            form,
+        ):
+            return _done(
+                request,
+                reverse("order-detail", args=[order.pk]) + "?tab=work#work-qc",
+                "Your appeal is with the agents: they uphold QC's send-back or overturn it.",
+            )
+    context = {"order": order, "form": form, "review": review}
+    return render(request, "orders/expert/appeal.html", context, status=_status(request))
