@@ -16,6 +16,8 @@ from . import (
     openapi,
     orders,
     params,
+    quality,
+    ratings,
     services,
     tokens,
     webhooks,
@@ -72,11 +74,13 @@ errors.install(api)
 api.add_router("", tokens.router)
 api.add_router("/orders", orders.router)
 api.add_router("", work.router)
+api.add_router("", quality.router)
 api.add_router("", files.router)
 api.add_router("", ledger.router)
 api.add_router("", webhooks.router)
 api.add_router("", events.router)
 api.add_router("", services.router)
+api.add_router("", ratings.router)
 
 
 @csrf_exempt  # as ninja's own views: a token client's POST to a wrong path gets this 404

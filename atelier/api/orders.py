@@ -125,7 +125,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     pass `next_cursor` back as `cursor` for the next page."""
     user = request.auth
     orders = with_clock_facts(access.visible_orders(user)).select_related(
-        "service", "customer", "expert"
+        "service", "customer", "expert", "rating"
     )
     if filters.status:
         unknown = set(filters.status) - set(Order.Status.values)
@@ -259,14 +259,44 @@ def submit(
     files: list[UploadedFile] = File(..., description="Repeat the field for several files."),
     titles: list[s.FileTitle] = Form(..., description="One per file, in the same order."),
     notes: str = Form("", max_length=s.LONG_TEXT),
+    addressed: list[int] | None = Form(
+        None,
+        description="The ids of the points this round addressed (of the revision request or "
+        "QC's send-back it answers; the others it answers as not addressed). Repeat the field.",
+    ),
+    addressed_notes: list[s.ItemNote] | None = Form(
+        None,
+        description="A note on each addressed point, in the same order as `addressed` (empty "
+        "for none). Repeat the field.",
+    ),
 ):
+    """The round answers every open point of the revision request (or QC's send-back) it
+    answers: those in `addressed` as addressed, with their `addressed_notes`, the rest not."""
     order = access.get_order_for(request.auth, order_id)
     if len(titles) != len(files):
         raise InvalidInput("Give one title per file, in the same order.", field="titles")
+    item_notes = _item_notes(addressed or [], addressed_notes)
     submission = actions.submit_work(
-        order, actor=request.auth, files=_uploads(files, titles), notes=notes
+        order,
+        actor=request.auth,
+        files=_uploads(files, titles),
+        notes=notes,
+        addressed=list(item_notes),
+        item_notes=item_notes,
     )
     return Status(201, s.submission_out(submission, request.auth))
+
+
+def _item_notes(addressed: list[int], notes: list[str] | None) -> dict[int, str]:
+    """Each addressed point's id with its note (`notes` in the same order, or none)."""
+    if len(set(addressed)) != len(addressed):
+        raise InvalidInput("Name each addressed point once.", field="addressed")
+    if notes is not None and len(notes) != len(addressed):
+        raise InvalidInput(
+            "Give one note per addressed point, in the same order (an empty one for none).",
+            field="addressed_notes",
+        )
+    return dict(zip(addressed, notes or [""] * len(addressed), strict=True))
 
 
 @router.get(
@@ -278,7 +308,9 @@ def list_submissions(request: HttpRequest, order_id: int):
     with `POST /submissions/{id}/open`."""
     user = request.auth
     order = access.get_order_for(user, order_id)
-    return [s.submission_out(sub, user) for sub in queries.visible_submissions(user, order)]
+    submissions = queries.visible_submissions(user, order)
+    s.prefetch_submission_parts(submissions, user, order)
+    return [s.submission_out(sub, user) for sub in submissions]
 
 
 @router.get(
@@ -306,19 +338,32 @@ def final_documents_zip(request: HttpRequest, order_id: int):
 @router.post(
     "/{int:order_id}/revision-requests",
     response={201: s.RevisionRequestOut},
-    summary="Ask for a revision (multipart)",
+    summary="Ask for a revision, point by point (JSON, or multipart with files)",
 )
 def request_revision(
     request: HttpRequest,
     order_id: int,
-    comments: str = Form(..., max_length=s.LONG_TEXT),
-    files: list[UploadedFile] = File(None),
+    comments: str = FormOrJson(
+        "",
+        max_length=s.LONG_TEXT,
+        description="What should change; without `items`, split into points (one per line or "
+        "bullet).",
+    ),
+    # FormOrJson is as django-ninja's Form (pyproject's extend-immutable-calls does not name it).
+    items: list[s.ItemText] | None = FormOrJson(
+        None,
+        max_length=s.MAX_ITEMS,
+        description="The points, in order: a JSON list, or the form field repeated.",
+    ),
+    files: list[UploadedFile] = File(None, description="Repeat the field for several files."),
 ):
+    """`{"items": ["...", "..."]}` or `{"comments": "..."}` as JSON, or a form (multipart with
+    `files` to attach documents). Each point is answered by the expert's next round."""
     order = access.get_order_for(request.auth, order_id)
     revision = actions.request_revision(
-        order, actor=request.auth, comments=comments, files=_uploads(files or [])
+        order, actor=request.auth, comments=comments, items=items, files=_uploads(files or [])
     )
-    return Status(201, s.revision_request_out(revision))
+    return Status(201, s.revision_request_out(revision, request.auth))
 
 
 @router.get(
@@ -328,7 +373,8 @@ def request_revision(
 )
 def list_revision_requests(request: HttpRequest, order_id: int):
     order = access.get_order_for(request.auth, order_id)
-    return [s.revision_request_out(r) for r in order.revision_requests.prefetch_related("files")]
+    requests = order.revision_requests.prefetch_related("files", s.REVISION_ITEMS)
+    return [s.revision_request_out(r, request.auth) for r in requests]
 
 
 @router.post("/{int:order_id}/complete", response=s.OrderOut, summary="Complete the order")

@@ -7,17 +7,21 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, create_model
 from pydantic_core import PydanticCustomError
 
 from atelier.accounts.models import User
+from atelier.catalog.checklists import MAX_POINT_LENGTH, MAX_POINTS
 from atelier.core import clock
 from atelier.core.money import MAX_AMOUNT
-from atelier.orders import access, queries
+from atelier.orders import access, queries, ratings
+from atelier.orders.actions.common import MAX_ITEM_LENGTH, MAX_ITEMS
 from atelier.orders.clocks import order_clocks
 from atelier.orders.models import (
+    Appeal,
     Comment,
     Event,
     FeeRequest,
@@ -25,9 +29,13 @@ from atelier.orders.models import (
     Invitation,
     Order,
     OrderFile,
+    QCReview,
+    Rating,
+    RevisionItem,
     RevisionRequest,
     Submission,
 )
+from atelier.orders.workflow import S
 
 Email = str
 
@@ -38,6 +46,13 @@ EmailIn = Annotated[str, Field(max_length=254, examples=["customer@example.com"]
 LONG_TEXT = 20_000
 NOTE_TEXT = 5_000
 FileTitle = Annotated[str, Field(max_length=200)]
+# The points of a revision request or a QC send-back, and the expert's note on each, as the
+# actions keep them (orders/actions/common.py clean_items, submissions.py _answer_items).
+ItemText = Annotated[str, Field(max_length=MAX_ITEM_LENGTH)]
+ITEM_NOTE_TEXT = 2_000
+ItemNote = Annotated[str, Field(max_length=ITEM_NOTE_TEXT)]
+# A QC checklist as agents write it and reviewers mark it (catalog/checklists.py).
+ChecklistPoint = Annotated[str, Field(max_length=MAX_POINT_LENGTH)]
 
 
 class Input(Schema):
@@ -138,6 +153,32 @@ class ClockOut(Schema):
     countdown: str = Field(..., description='"in 2 days 4 h", "overdue by 3 h", "paused".')
 
 
+class RatingOut(Schema):
+    order: int
+    service: str
+    stars: int = Field(..., ge=1, le=5)
+    text: str
+    tip: Money | None = Field(..., description="The customer's tip to the expert, if any.")
+    expert: Email
+    created_at: datetime
+
+
+def rating_out(rating: Rating, *, order: Order | None = None) -> dict[str, Any]:
+    """`order`: the rating's order as already read (its service and expert selected)."""
+    order = order or rating.order
+    return {
+        "order": order.pk,
+        "service": order.service.slug,
+        "stars": rating.stars,
+        "text": rating.text,
+        "tip": {"amount": rating.tip_amount, "currency": rating.tip_currency}
+        if rating.tip_amount is not None
+        else None,
+        "expert": order.expert.email,
+        "created_at": rating.created_at,
+    }
+
+
 class OrderOut(Schema):
     id: int
     title: str
@@ -167,6 +208,11 @@ class OrderOut(Schema):
         ...,
         description="Every moment that applies to the order and to you, soonest first (those "
         "done last).",
+    )
+    rating: RatingOut | None = Field(
+        None,
+        description="The customer's rating of the completed order, for its customer, its "
+        "expert and agents; null before it is rated (and for anyone else).",
     )
 
 
@@ -201,7 +247,14 @@ def order_out(order: Order, viewer: User | None) -> dict[str, Any]:
         "linked_order": order.linked_order_id,
         "url": f"{settings.ATELIER_BASE_URL}/orders/{order.pk}/",
         "clocks": [c.as_data(now) for c in order_clocks(order, viewer, now=now)],
+        "rating": _order_rating(order, viewer),
     }
+
+
+def _order_rating(order: Order, viewer: User | None) -> dict[str, Any] | None:
+    # No query for an order that is not completed; none for a list, which selects the rating.
+    rating = ratings.rating_for(viewer, order) if viewer is not None else None
+    return rating_out(rating, order=order) if rating is not None else None
 
 
 class AssignIn(Input):
@@ -261,11 +314,127 @@ def file_out(file: OrderFile) -> dict[str, Any]:
     }
 
 
+class RevisionItemOut(Schema):
+    id: int
+    text: str
+    addressed: bool = Field(
+        ..., description="What the round that answered it said; false until it is answered."
+    )
+    note: str = Field(..., description="The expert's note on it, from that round.")
+    answered_in: int | None = Field(
+        ...,
+        description="The submission that answered it; null until the expert's next round (and, "
+        "for the customer, until that round is delivered to them).",
+    )
+
+
+def item_out(item: RevisionItem, *, round_shown: bool = True) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "text": item.text,
+        "addressed": item.addressed,
+        "note": item.note,
+        "answered_in": item.answered_in_id if round_shown else None,
+    }
+
+
+# A scorecard's line, as reviewers send it: "pass" is a keyword in Python, hence the model made
+# by name (an alias would not be used in answers: django-ninja dumps them without aliases).
+MarkOut = create_model(
+    "MarkOut",
+    __base__=Schema,
+    point=(str, ...),
+    **{"pass": (bool, ...)},
+    comment=(str, ...),
+)
+
+
+class AppealOut(Schema):
+    id: int
+    order: int
+    submission: int
+    review: int
+    status: Literal["pending", "upheld", "overturned", "withdrawn"] = Field(
+        ...,
+        description="`pending` until an agent decides; `withdrawn` when the expert submitted "
+        "again meanwhile.",
+    )
+    reason: str
+    expert: Email
+    created_at: datetime
+    decision_reason: str
+    decided_by: Email | None
+    decided_at: datetime | None
+
+
+def appeal_out(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "id": appeal.pk,
+        "order": appeal.order_id,
+        "submission": appeal.review.submission_id,
+        "review": appeal.review_id,
+        "status": appeal.status,
+        "reason": appeal.reason,
+        "expert": appeal.expert.email,
+        "created_at": appeal.created_at,
+        "decision_reason": appeal.decision_reason,
+        "decided_by": appeal.decided_by.email if appeal.decided_by_id else None,
+        "decided_at": appeal.decided_at,
+    }
+
+
 class ReviewOut(Schema):
+    id: int
     decision: str
     comments: str
     reviewer: Email
     created_at: datetime
+    scorecard: list[MarkOut] = Field(
+        ..., description="The order's QC checklist as marked; empty when none was."
+    )
+    override_reason: str = Field(
+        ..., description="Why the reviewer decided against the scorecard; empty when they did not."
+    )
+    items: list[RevisionItemOut] = Field(
+        ..., description="A send-back's points, each answered by the expert's next round."
+    )
+    appeal: AppealOut | None = Field(..., description="The expert's appeal of a send-back.")
+
+
+def review_out(review: QCReview) -> dict[str, Any]:
+    """For those who may read QC's reviews (access.may_see_scorecard), never the customer."""
+    appeal = getattr(review, "appeal", None)  # reverse one-to-one: missing raises AttributeError
+    return {
+        "id": review.pk,
+        "decision": review.decision,
+        "comments": review.comments,
+        "reviewer": review.reviewer.email,
+        "created_at": review.created_at,
+        "scorecard": review.scorecard,
+        "override_reason": review.override_reason,
+        "items": [item_out(item) for item in review.items.all()],
+        "appeal": appeal_out(appeal) if appeal is not None else None,
+    }
+
+
+class ClaimOut(Schema):
+    submission: int
+    reviewer: Email | None = Field(..., description="Who holds it; null: it is in the queue.")
+    claimed_until: datetime | None = Field(
+        ..., description="When the hold runs out and any reviewer may take it."
+    )
+
+
+def claim_out(order: Order, submission: Submission) -> dict[str, Any]:
+    """Who holds `submission`, waiting in QC, from `order`'s claim (one that ran out holds
+    nothing)."""
+    until = order.qc_claimed_until
+    held = order.qc_reviewer_id is not None and until is not None and until > clock.now()
+    return {
+        "submission": submission.pk,
+        "reviewer": order.qc_reviewer.email if held else None,
+        "claimed_until": until if held else None,
+    }
 
 
 class SubmissionOut(Schema):
@@ -284,15 +453,28 @@ class SubmissionOut(Schema):
     delivered_at: datetime | None = Field(..., description="Null while it waits in QC.")
     customer_opened_at: datetime | None
     reviews: list[ReviewOut] = Field(..., description="QC reviews; never shown to the customer.")
+    answers: list[RevisionItemOut] = Field(
+        ...,
+        description="The points this round answered (of the revision request it answers, and "
+        "for all but the customer of QC's send-back), each as the expert marked it.",
+    )
+    claim: ClaimOut | None = Field(
+        None,
+        description="While it waits in QC, who holds it to review and until when (for all but "
+        "the customer); null otherwise.",
+    )
 
 
 def submission_out(submission: Submission, viewer: User) -> dict[str, Any]:
+    """`prefetch_submission_parts` reads what this does for a list in a few queries."""
     order = submission.order
-    show_qc = viewer.is_agent or viewer.pk != order.customer_id
+    show_qc = access.may_see_scorecard(viewer, order)
     # queries.visible_submissions names them already; a single one is named here.
     shown = getattr(submission, "shown", None) or queries.submission_names(
         viewer, order, [submission.number]
     ).get(submission.number, queries.SubmissionName(submission.number, submission.kind))
+    reviews = list(submission.reviews.all()) if show_qc else []
+    waiting = submission.delivered_at is None and not reviews and order.status == S.IN_QC
     return {
         "id": submission.pk,
         "order": submission.order_id,
@@ -303,23 +485,76 @@ def submission_out(submission: Submission, viewer: User) -> dict[str, Any]:
         "created_at": submission.created_at,
         "delivered_at": submission.delivered_at,
         "customer_opened_at": submission.customer_opened_at,
-        "reviews": [
-            {
-                "decision": r.decision,
-                "comments": r.comments,
-                "reviewer": r.reviewer.email,
-                "created_at": r.created_at,
-            }
-            for r in submission.reviews.all()
-        ]
-        if show_qc
-        else [],
+        "reviews": [review_out(r) for r in reviews],
+        # QC's points are never the customer's (rule 3): only their own request's.
+        "answers": [
+            item_out(item)
+            for item in submission.answered_items.all()
+            if show_qc or item.request_id is not None
+        ],
+        "claim": claim_out(order, submission) if show_qc and waiting else None,
     }
 
 
+def prefetch_submission_parts(submissions: list[Submission], viewer: User, order: Order) -> None:
+    """What `submission_out` reads of each of `order`'s `submissions`, in one query per part
+    however many there are (QC's reviews as queries.visible_submissions fetched them)."""
+    lookups: list[Any] = ["answered_items"]
+    if access.may_see_scorecard(viewer, order):
+        appeals = Appeal.objects.select_related("expert", "decided_by")
+        lookups += ["reviews__items", Prefetch("reviews__appeal", queryset=appeals)]
+    prefetch_related_objects(submissions, *lookups)
+
+
+class MarkIn(Input):
+    point: ChecklistPoint = Field(..., description="A point of the order's QC checklist.")
+    passed: bool = Field(..., alias="pass")
+    comment: str = Field(
+        "", max_length=ITEM_NOTE_TEXT, description="Evidence: required for a failed point."
+    )
+
+
 class ReviewIn(Input):
-    decision: Literal["approve", "revise"]
+    decision: Literal["approve", "revise"] | None = Field(
+        None,
+        description="Optional with a scorecard, which decides by itself (a failed point sends "
+        "the work back); deciding against it needs `override_reason`.",
+    )
     comments: str = Field("", max_length=LONG_TEXT)
+    scorecard: list[MarkIn] | None = Field(
+        None,
+        max_length=MAX_POINTS,
+        description="Every point of the order's QC checklist, marked once: "
+        '`{"point", "pass": true|false, "comment"}`.',
+    )
+    override_reason: str = Field(
+        "", max_length=LONG_TEXT, description="Why the decision goes against the scorecard."
+    )
+    items: list[ItemText] | None = Field(
+        None,
+        max_length=MAX_ITEMS,
+        description="A send-back's points for the expert besides the failed checks; without "
+        "them, `comments` is split into points (one per line or bullet).",
+    )
+
+
+class AppealIn(Input):
+    reason: str = Field(..., max_length=NOTE_TEXT)
+
+
+class AppealDecisionIn(Input):
+    decision: Literal["uphold", "overturn"] = Field(
+        ...,
+        description="`uphold`: the send-back stands; `overturn`: the submission is approved "
+        "and delivered to the customer.",
+    )
+    reason: str = Field(..., max_length=NOTE_TEXT)
+
+
+class ReviewerIn(Input):
+    reviewer: EmailIn | None = Field(
+        ..., description="The QC reviewer to hand it to; null puts it back in the queue."
+    )
 
 
 # --- invitations --------------------------------------------------------------------------------
@@ -365,18 +600,37 @@ class RevisionRequestOut(Schema):
     order: int
     status: str
     comments: str
+    items: list[RevisionItemOut] = Field(
+        ..., description="What should change, point by point, in the order asked."
+    )
     triage: str
     triage_reason: str
     files: list[FileOut]
     created_at: datetime
 
 
-def revision_request_out(request: RevisionRequest) -> dict[str, Any]:
+# What revision_request_out reads of a request's points: the round that answered each too.
+REVISION_ITEMS = Prefetch("items", queryset=RevisionItem.objects.select_related("answered_in"))
+
+
+def revision_request_out(request: RevisionRequest, viewer: User) -> dict[str, Any]:
+    """The request as `viewer` reads it: the customer learns which round answered a point
+    only once that round reached them (QC's rounds are not theirs to count, rule 3)."""
+    qc = access.may_see_scorecard(viewer, request.order)
     return {
         "id": request.pk,
         "order": request.order_id,
         "status": request.status,
         "comments": request.comments,
+        "items": [
+            item_out(
+                item,
+                round_shown=qc
+                or item.answered_in_id is None
+                or item.answered_in.delivered_at is not None,
+            )
+            for item in request.items.all()
+        ],
         "triage": request.triage,
         "triage_reason": request.triage_reason,
         "files": [file_out(f) for f in request.files.all()],
@@ -424,6 +678,23 @@ def fee_out(fee: FeeRequest) -> dict[str, Any]:
         "decision_note": fee.decision_note,
         "created_at": fee.created_at,
     }
+
+
+class TipIn(Input):
+    amount: Decimal = Field(
+        ..., gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, examples=["10.00"]
+    )
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, description="Default: the order's reward currency."
+    )
+
+
+class RatingIn(Input):
+    stars: int = Field(..., ge=1, le=5)
+    text: str = Field("", max_length=NOTE_TEXT)
+    tip: TipIn | None = Field(
+        None, description="A tip to the expert, released like a reward; null for none."
+    )
 
 
 class ExtensionIn(Input):

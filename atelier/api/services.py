@@ -27,6 +27,9 @@ class PolicyOut(Schema):
     reminder_days: int
     auto_complete_days: int = Field(..., description="0: orders never complete by themselves.")
     qc_turnaround_hours: int
+    qc_checklist: list[str] = Field(
+        ..., description="What QC checks, point by point: the scorecard of every review."
+    )
 
 
 class ServiceOut(Schema):
@@ -63,10 +66,16 @@ class PolicyIn(s.Input):
     reminder_days: int | None = _within_the_models_limits("reminder_days")
     auto_complete_days: int | None = _within_the_models_limits("auto_complete_days")
     qc_turnaround_hours: int | None = _within_the_models_limits("qc_turnaround_hours")
+    qc_checklist: list[s.ChecklistPoint] | None = Field(
+        None,
+        max_length=s.MAX_POINTS,
+        description="The whole QC checklist, one point per entry (blank ones dropped, each "
+        "once); [] for none.",
+    )
 
 
 def policy_out(policy: Policy) -> dict:
-    return {"version": policy.pk, **policy.values()}
+    return {"version": policy.pk, **policy.values(), "qc_checklist": policy.qc_checklist}
 
 
 def _service_out(service: Service) -> dict:

@@ -4,7 +4,7 @@ requests and flags. Each is fetched so that an outsider gets a 404."""
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from atelier.orders import access, actions
+from atelier.orders import access, actions, rules
 from atelier.orders.models import ExtensionRequest, FeeRequest, Flag, Invitation, RevisionRequest
 
 from . import schemas as s
@@ -69,6 +69,11 @@ def decline(request: HttpRequest, invitation_id: int, payload: s.DeclineIn | Non
     summary="Read a submission",
 )
 def get_submission(request: HttpRequest, submission_id: int):
+    return _submission_out(request, submission_id)
+
+
+def _submission_out(request: HttpRequest, submission_id: int) -> dict:
+    """The submission as the caller may see it now."""
     return s.submission_out(access.get_submission_for(request.auth, submission_id), request.auth)
 
 
@@ -96,16 +101,26 @@ def open_delivery(request: HttpRequest, submission_id: int):
     "/submissions/{int:submission_id}/review",
     response={201: s.SubmissionOut},
     tags=["submissions"],
-    summary="QC: approve, or send back with comments",
+    summary="QC: approve, or send back point by point (with the scorecard)",
 )
 def review(request: HttpRequest, submission_id: int, payload: s.ReviewIn):
+    """With the order's QC checklist marked (`scorecard`), `decision` may be left out: a
+    failed point sends the work back. Deciding against the card needs `override_reason`. A
+    send-back's points are the failed checks and `items` (or `comments`, split into points).
+    409 `claimed` while another reviewer holds the submission."""
     submission = access.get_submission_for(request.auth, submission_id)
+    card = payload.scorecard
+    marks = None if card is None else [rules.Mark(m.point, m.passed, m.comment) for m in card]
     actions.review_submission(
-        submission, actor=request.auth, decision=payload.decision, comments=payload.comments
+        submission,
+        actor=request.auth,
+        decision=payload.decision,
+        comments=payload.comments,
+        scorecard=marks,
+        override_reason=payload.override_reason,
+        items=payload.items,
     )
-    return Status(
-        201, s.submission_out(access.get_submission_for(request.auth, submission_id), request.auth)
-    )
+    return Status(201, _submission_out(request, submission_id))
 
 
 @router.post(
@@ -126,7 +141,7 @@ def triage(request: HttpRequest, request_id: int, payload: s.TriageIn):
         fee_amount=payload.fee.amount if payload.fee else None,
         fee_currency=payload.fee.currency if payload.fee else None,
     )
-    return s.revision_request_out(revision)
+    return s.revision_request_out(revision, request.auth)
 
 
 @router.post(

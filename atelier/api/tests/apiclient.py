@@ -14,6 +14,7 @@ from atelier.catalog.models import Policy, Service
 from atelier.notifications.models import Notification
 from atelier.orders.models import (
     AccessLink,
+    Appeal,
     Comment,
     Event,
     ExtensionRequest,
@@ -23,6 +24,8 @@ from atelier.orders.models import (
     Order,
     OrderFile,
     QCReview,
+    Rating,
+    RevisionItem,
     RevisionRequest,
     Submission,
 )
@@ -106,7 +109,7 @@ def snapshot() -> dict[str, Any]:
     """Every row an API call could write (tokens aside: using one stamps last_used_at)."""
     models = [Order, Invitation, Submission, OrderFile, QCReview, RevisionRequest, FeeRequest]
     models += [Flag, Comment, Event, LedgerEntry, Notification, AccessLink, Endpoint, Delivery]
-    models += [ExtensionRequest, Policy, Service]
+    models += [ExtensionRequest, Policy, Service, Rating, Appeal, RevisionItem]
     rows: dict[str, Any] = {m.__name__: list(m.objects.order_by("pk").values()) for m in models}
     rows["users"] = User.objects.count()
     return rows

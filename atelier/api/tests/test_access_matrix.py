@@ -22,7 +22,7 @@ from atelier.api.api import api as ninja_api
 from atelier.core import clock
 from atelier.orders import actions
 from atelier.orders.events import sequence_events
-from atelier.orders.models import Order
+from atelier.orders.models import Order, Submission
 from atelier.orders.tests.factories import World, doc
 from atelier.webhooks import actions as webhooks
 
@@ -97,6 +97,31 @@ def in_qc(w: World) -> dict[str, Any]:
     }
 
 
+def claimed(w: World) -> dict[str, Any]:
+    """A draft waiting in QC that the reviewer claimed."""
+    ids = in_qc(w)
+    actions.claim_review(Submission.objects.get(pk=ids["submission"]), actor=w.reviewer)
+    return ids
+
+
+def sent_back(w: World) -> dict[str, Any]:
+    """A marketplace order whose first draft QC sent back."""
+    order = w.assigned(Flow.MARKETPLACE)
+    submission = w.submit(order)
+    actions.review_submission(
+        submission, actor=w.reviewer, decision="revise", comments="The dates are wrong."
+    )
+    return {"order": order.pk, "submission": submission.pk}
+
+
+def appealed(w: World) -> dict[str, Any]:
+    """QC sent the first draft back and the expert appealed."""
+    ids = sent_back(w)
+    submission = Submission.objects.get(pk=ids["submission"])
+    appeal = actions.appeal_review(submission, actor=w.expert, reason="The dates are right.")
+    return {**ids, "appeal": appeal.pk}
+
+
 def delivered_qc(w: World) -> dict[str, Any]:
     return {"order": w.delivered(Flow.MARKETPLACE).pk}
 
@@ -122,6 +147,13 @@ def completed(w: World) -> dict[str, Any]:
     order = w.delivered(Flow.MARKETPLACE)
     actions.complete_order(order, actor=w.customer)
     return {"order": order.pk}
+
+
+def rated(w: World) -> dict[str, Any]:
+    """A completed marketplace order its customer rated."""
+    ids = completed(w)
+    actions.rate_order(Order.objects.get(pk=ids["order"]), actor=w.customer, stars=5)
+    return ids
 
 
 def delivered_without_qc(w: World) -> dict[str, Any]:
@@ -293,6 +325,35 @@ CASES = {
         "C404 E403 X404 R201 A403 S404",
         js(decision="approve", comments=""),
     ),
+    "claim a submission in QC": Case(
+        "POST", "/submissions/{submission}/claim", in_qc, "C404 E403 X404 R200 A403 S404"
+    ),
+    "release a claimed submission": Case(
+        "POST", "/submissions/{submission}/release", claimed, "C404 E403 X404 R200 A403 S404"
+    ),
+    "hand a submission to a reviewer": Case(
+        "POST",
+        "/submissions/{submission}/reviewer",
+        in_qc,
+        "C404 E403 X404 R403 A200 S404",
+        js(reviewer="reviewer@example.com"),
+    ),
+    "appeal a send-back": Case(
+        "POST",
+        "/submissions/{submission}/appeal",
+        sent_back,
+        "C404 E201 X404 R403 A403 S404",
+        js(reason="The dates are right."),
+    ),
+    "list appeals": Case("GET", "/appeals", appealed, "C403 E200 X200 R200 A200 S200"),
+    "read an appeal": Case("GET", "/appeals/{appeal}", appealed, "C404 E200 X404 R200 A200 S404"),
+    "decide an appeal": Case(
+        "POST",
+        "/appeals/{appeal}/decide",
+        appealed,
+        "C404 E403 X404 R403 A200 S404",
+        js(decision="overturn", reason="The dates match the certificate."),
+    ),
     "download the customer's document": Case(
         "GET", "/files/{attachment}", in_qc, "C200 E200 X404 R200 A200 S404"
     ),
@@ -413,6 +474,15 @@ CASES = {
     "read the timeline": Case(
         "GET", "/orders/{order}/events", in_qc, "C200 E200 X404 R200 A200 S404"
     ),
+    # after completion
+    "rate a completed order": Case(
+        "POST",
+        "/orders/{order}/rating",
+        completed,
+        "C201 E403 X404 R403 A403 S404",
+        js(stars=5, text="Thank you.", tip={"amount": "5.00", "currency": "USD"}),
+    ),
+    "list ratings": Case("GET", "/ratings", rated, "C403 E200 X200 R403 A200 S200"),
     # agents
     "reopen": Case(
         "POST",

@@ -38,6 +38,10 @@ POST /orders/{id}/fee-requests
 GET /orders/{id}/events
 GET /ledger
 POST /ledger/credits
+GET /events
+POST /orders/{id}/rating
+POST /submissions/{id}/appeal
+POST /appeals/{id}/decide
 POST /auth/token
 """
 
