@@ -17,9 +17,9 @@ from atelier.catalog.models import Service
 from atelier.catalog.services import change_policy
 from atelier.core import clock
 from atelier.notifications import delivery
-from atelier.orders import actions, queries
+from atelier.orders import actions, queries, rules
 from atelier.orders.actions import Upload
-from atelier.orders.models import FLOW_PRESETS, Flag, Order, QCReview
+from atelier.orders.models import FLOW_PRESETS, Flag, Order
 from atelier.rewards.services import release_due
 
 PASSWORD = "atelier-demo"
@@ -30,6 +30,7 @@ PEOPLE = [
     ("expert@example.com", "Erin Expert", {"is_expert": True}),
     ("expert2@example.com", "Ezra Expert", {"is_expert": True}),
     ("reviewer@example.com", "Riley Reviewer", {"is_reviewer": True}),
+    ("reviewer2@example.com", "Robin Reviewer", {"is_reviewer": True}),
     ("agent@example.com", "Avery Agent", {"is_agent": True}),
 ]
 
@@ -119,6 +120,8 @@ class Demo:
         )
 
     def submit(self, order: Order, days_ago: float, n: int, expert: str = "expert") -> None:
+        """The expert's round `n`, answering every open point (the first with a note)."""
+        points = queries.open_items(order)
         self.step(
             days_ago,
             actions.submit_work,
@@ -135,16 +138,37 @@ class Demo:
                     "Cover letter",
                 ),
             ],
+            addressed=[point.pk for point in points],
+            item_notes={points[0].pk: "Done: see the second paragraph."} if points else {},
         )
 
     def approve(self, order: Order, days_ago: float) -> None:
+        """QC passes every point of the service's checklist."""
         latest = order.submissions.order_by("-number").first()
         self.step(
             days_ago,
             actions.review_submission,
             latest,
             actor=self.people["reviewer"],
-            decision=QCReview.Decision.APPROVE,
+            scorecard=[rules.Mark(point, True) for point in order.policy.qc_checklist],
+        )
+
+    def send_back(self, order: Order, days_ago: float, failed: str, *, extra: str = "") -> None:
+        """QC fails the checklist point that starts with `failed`, with evidence."""
+        latest = order.submissions.order_by("-number").first()
+        marks = [
+            rules.Mark(point, False, failed.partition(":")[2].strip())
+            if point.startswith(failed.partition(":")[0])
+            else rules.Mark(point, True)
+            for point in order.policy.qc_checklist
+        ]
+        self.step(
+            days_ago,
+            actions.review_submission,
+            latest,
+            actor=self.people["reviewer"],
+            scorecard=marks,
+            items=[extra] if extra else None,
         )
 
     def open_delivery(self, order: Order, days_ago: float) -> None:
@@ -152,14 +176,32 @@ class Demo:
         self.step(days_ago, actions.mark_delivery_opened, latest, actor=self.people["customer"])
 
     def revise(
-        self, order: Order, days_ago: float, comments: str = "Please add my 2024 promotion."
+        self,
+        order: Order,
+        days_ago: float,
+        items: tuple[str, ...] = ("Please add my 2024 promotion.", "Shorten the summary."),
     ) -> None:
         self.step(
             days_ago,
             actions.request_revision,
             order,
             actor=self.people["customer"],
-            comments=comments,
+            items=list(items),
+        )
+
+    def rate(
+        self, order: Order, days_ago: float, stars: int, text: str, tip: str | None = None
+    ) -> None:
+        """The customer rates the completed order, with a tip (pending, or released by the
+        sweep at the end once its hold is over)."""
+        self.step(
+            days_ago,
+            actions.rate_order,
+            order,
+            actor=self.people["customer"],
+            stars=stars,
+            text=text,
+            tip_amount=tip,
         )
 
     def assign(self, order: Order, days_ago: float, expert: str = "expert") -> None:
@@ -237,6 +279,9 @@ class Demo:
             self.submit(o, 42, 1)
             self.open_delivery(o, 41.5)
             self.step(41, actions.complete_order, o, actor=self.people["customer"])
+            self.rate(
+                o, 40.5, 5, "Erin found the story in my career. Two interviews already!", "20.00"
+            )
         if o := self.order("Teacher resume (expert asked an agent to complete)", flow, svc, 15):
             self.assign(o, 14.9)
             self.submit(o, 13, 1)
@@ -292,7 +337,7 @@ class Demo:
             self.assign(o, 7.9)
             self.submit(o, 6, 1)
             self.open_delivery(o, 5.5)
-            self.revise(o, 5, "Could you also write my headline in Spanish?")
+            self.revise(o, 5, ("Could you also write my headline in Spanish?",))
             self.step(
                 4,
                 actions.raise_flag,
@@ -381,6 +426,46 @@ class Demo:
         ):
             self.invite_and_accept(o, 3.9)
             self.submit(o, 1, 1)
+        if o := self.order(
+            "Translate a lease (QC sent it back, the expert appealed)", flow, "translation", 5
+        ):
+            self.invite_and_accept(o, 4.9)
+            self.submit(o, 3, 1)
+            self.send_back(
+                o,
+                2.5,
+                "Terminology: “deposit” is “Kaution” in clause 2 and “Anzahlung” in clause 7.",
+            )
+            self.step(
+                2,
+                actions.appeal_review,
+                o.submissions.get(number=1),
+                actor=self.people["expert"],
+                reason="Clause 7 is about a down payment, not the security deposit: the source "
+                "uses two different words, and so does the translation.",
+            )
+        if o := self.order(
+            "Translate a diploma (QC rework, back with the same reviewer)", flow, "translation", 6
+        ):
+            self.invite_and_accept(o, 5.9)
+            self.submit(o, 4, 1)
+            self.send_back(
+                o,
+                3.5,
+                "Numbers: the grade 1,7 is written 1.7 in the German original.",
+                extra="Keep the university's seal described in a translator's note.",
+            )
+            self.submit(o, 0.2, 2)
+        if o := self.order("Translate a will (an agent gave it to Robin)", flow, "translation", 3):
+            self.invite_and_accept(o, 2.9)
+            self.submit(o, 0.5, 1)
+            self.step(
+                0.1,
+                actions.assign_reviewer,
+                o.submissions.get(number=1),
+                actor=self.people["agent"],
+                reviewer=self.people["reviewer2"],
+            )
         if o := self.order("Translate a website (delivered after QC)", flow, "translation", 8):
             self.invite_and_accept(o, 7.9)
             self.submit(o, 6, 1)
@@ -416,6 +501,7 @@ class Demo:
             self.submit(o, 47, 1)
             self.approve(o, 46)
             self.step(44, actions.complete_order, o, actor=self.people["customer"])
+            self.rate(o, 43, 4, "Accurate and on time; a few terms needed a second look.")
         if o := self.order(
             "Translate a letter (completed, reward pending)",
             flow,
@@ -427,6 +513,7 @@ class Demo:
             self.submit(o, 8, 1)
             self.approve(o, 7.5)
             self.step(7, actions.complete_order, o, actor=self.people["customer"])
+            self.rate(o, 6.5, 5, "", "10.00")
         if o := self.order(
             "Voice-over for an ad (expert asked for a fee)",
             flow,

@@ -6,7 +6,8 @@ import pytest
 from atelier.accounts.models import User
 from atelier.catalog.models import Service
 from atelier.demo.seed import PASSWORD, seed
-from atelier.orders.models import Order
+from atelier.orders.models import Appeal, Order, Rating, RevisionItem
+from atelier.rewards.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +51,32 @@ def test_demo_loads_twice_without_duplicates():
     counts = (User.objects.count(), Service.objects.count(), Order.objects.count())
     assert seed() == []
     assert (User.objects.count(), Service.objects.count(), Order.objects.count()) == counts
+
+
+def test_demo_has_ratings_one_with_a_tip():
+    seed()
+    ratings = Rating.objects.filter(expert__email="expert@example.com")
+    assert ratings.count() >= 2 and ratings.filter(tip_amount__isnull=False).exists()
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.TIP).exists()
+
+
+def test_demo_shows_the_quality_loop():
+    # given the demo
+    seed()
+    riley = User.objects.get(email="reviewer@example.com")
+    robin = User.objects.get(email="reviewer2@example.com")
+
+    # then a send-back is appealed and waits for an agent, its scorecard with a failed point
+    appeal = Appeal.objects.get(status=Appeal.Status.PENDING)
+    assert any(not mark["pass"] and mark["comment"] for mark in appeal.review.scorecard)
+    # a rework is back with the reviewer who sent it back, its points answered
+    rework = Order.objects.get(title__contains="QC rework")
+    assert rework.status == S.IN_QC and rework.qc_reviewer == riley
+    assert rework.qc_claimed_until is not None
+    assert (
+        RevisionItem.objects.filter(review__submission__order=rework, addressed=True).count() == 2
+    )
+    # an agent gave one to the second reviewer
+    assert Order.objects.get(title__contains="gave it to Robin").qc_reviewer == robin
+    # and customers' revision requests are checklists their expert answered
+    assert RevisionItem.objects.filter(request__isnull=False, answered_in__isnull=False).exists()
